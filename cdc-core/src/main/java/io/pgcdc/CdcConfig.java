@@ -1,0 +1,414 @@
+package io.pgcdc;
+
+import io.pgcdc.internal.DebeziumProperties;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Everything an engine needs to know: where PostgreSQL is, what to capture, where to keep offsets.
+ * Immutable and validated when built; {@link #toBuilder()} derives a changed copy.
+ *
+ * <pre>{@code
+ * CdcConfig config = CdcConfig.builder()
+ *         .host("db.internal").port(5432).database("shop")
+ *         .user("cdc").password(System.getenv("CDC_PASSWORD"))
+ *         .tables("public.orders", "public.payments")
+ *         .name("orders-cache")
+ *         .offsetStore(OffsetStore.file(Path.of("/var/lib/orders-cache/offsets.dat")))
+ *         .build();
+ * }</pre>
+ *
+ * <p>The defaults are the {@code DEFAULT_*} constants, listed with every option in the README's
+ * configuration table. The password never appears in {@link #toString()} or in logs.
+ */
+public final class CdcConfig {
+
+    /** Engine name when none is set; also the stem of the default slot and publication names. */
+    public static final String DEFAULT_NAME = "pgcdc";
+    /** PostgreSQL host when none is set. */
+    public static final String DEFAULT_HOST = "localhost";
+    /** PostgreSQL port when none is set. */
+    public static final int DEFAULT_PORT = 5432;
+    /** Snapshot mode when none is set. */
+    public static final SnapshotMode DEFAULT_SNAPSHOT_MODE = SnapshotMode.INITIAL;
+    /** How often the delivery thread looks for new changes; Debezium's own default (500 ms) adds ~400 ms latency. */
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(10);
+    /** How long {@link CdcEngine#start()} waits for the engine to stream before it gives up. */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
+    /** How long {@link CdcEngine#close()} waits for a graceful stop before it abandons the engine thread. */
+    public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,200}");
+    private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,63}");
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    private final String name;
+    private final String host;
+    private final int port;
+    private final String database;
+    private final String user;
+    private final String password;
+    private final List<TableId> tables;
+    private final String slotName;
+    private final String publicationName;
+    private final String explicitSlotName;
+    private final String explicitPublicationName;
+    private final SnapshotMode snapshotMode;
+    private final OffsetStore offsetStore;
+    private final Duration pollInterval;
+    private final Duration startTimeout;
+    private final Duration stopTimeout;
+    private final Map<String, String> properties;
+
+    private CdcConfig(Builder b) {
+        this.name = b.name;
+        this.host = b.host;
+        this.port = b.port;
+        this.database = b.database;
+        this.user = b.user;
+        this.password = b.password;
+        this.tables = List.copyOf(b.tables);
+        this.explicitSlotName = b.slotName;
+        this.explicitPublicationName = b.publicationName;
+        this.slotName = b.slotName != null ? b.slotName : derivedIdentifier(b.name);
+        this.publicationName = b.publicationName != null ? b.publicationName : derivedIdentifier(b.name) + "_pub";
+        this.snapshotMode = b.snapshotMode;
+        this.offsetStore = b.offsetStore;
+        this.pollInterval = b.pollInterval;
+        this.startTimeout = b.startTimeout;
+        this.stopTimeout = b.stopTimeout;
+        this.properties = Collections.unmodifiableMap(new LinkedHashMap<>(b.properties));
+    }
+
+    /** A builder with every default set; {@code database}, {@code user} and {@code tables} are required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.name = name;
+        b.host = host;
+        b.port = port;
+        b.database = database;
+        b.user = user;
+        b.password = password;
+        b.tables.addAll(tables);
+        b.slotName = explicitSlotName;
+        b.publicationName = explicitPublicationName;
+        b.snapshotMode = snapshotMode;
+        b.offsetStore = offsetStore;
+        b.pollInterval = pollInterval;
+        b.startTimeout = startTimeout;
+        b.stopTimeout = stopTimeout;
+        b.properties.putAll(properties);
+        return b;
+    }
+
+    /** {@code pgcdc-orders.v2} becomes {@code pgcdc_orders_v2}: a valid slot name and SQL identifier. */
+    private static String derivedIdentifier(String name) {
+        String id = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        if (!Character.isLetter(id.charAt(0)) && id.charAt(0) != '_') {
+            id = "_" + id;
+        }
+        return id.length() > 59 ? id.substring(0, 59) : id;
+    }
+
+    /** The engine name: Debezium's {@code name} and {@code topic.prefix}, and the stem of derived names. */
+    public String name() {
+        return name;
+    }
+
+    /** PostgreSQL host. */
+    public String host() {
+        return host;
+    }
+
+    /** PostgreSQL port. */
+    public int port() {
+        return port;
+    }
+
+    /** Database to capture from. */
+    public String database() {
+        return database;
+    }
+
+    /** User the engine connects as; needs {@code LOGIN REPLICATION} and {@code SELECT} on the captured tables. */
+    public String user() {
+        return user;
+    }
+
+    /** The password; never printed. */
+    public String password() {
+        return password;
+    }
+
+    /** Captured tables, in the order given. */
+    public List<TableId> tables() {
+        return tables;
+    }
+
+    /** The logical replication slot: one per engine, kept by PostgreSQL between runs. */
+    public String slotName() {
+        return slotName;
+    }
+
+    /** The publication listing the captured tables; created (or altered to match) when the engine starts. */
+    public String publicationName() {
+        return publicationName;
+    }
+
+    /** Whether existing rows are read first. */
+    public SnapshotMode snapshotMode() {
+        return snapshotMode;
+    }
+
+    /** Where offsets are kept. */
+    public OffsetStore offsetStore() {
+        return offsetStore;
+    }
+
+    /** How often the delivery thread polls for changes. */
+    public Duration pollInterval() {
+        return pollInterval;
+    }
+
+    /** How long {@link CdcEngine#start()} may take. */
+    public Duration startTimeout() {
+        return startTimeout;
+    }
+
+    /** How long {@link CdcEngine#close()} may take. */
+    public Duration stopTimeout() {
+        return stopTimeout;
+    }
+
+    /** Extra Debezium properties, applied last; they override the properties this configuration derives. */
+    public Map<String, String> properties() {
+        return properties;
+    }
+
+    /**
+     * The exact Debezium properties the engine runs with: a fresh copy each call. Its
+     * {@code toString()} masks the password and any other secret.
+     */
+    public Properties toDebeziumProperties() {
+        return DebeziumProperties.of(this);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof CdcConfig)) {
+            return false;
+        }
+        CdcConfig c = (CdcConfig) o;
+        return port == c.port && name.equals(c.name) && host.equals(c.host) && database.equals(c.database)
+                && user.equals(c.user) && password.equals(c.password) && tables.equals(c.tables)
+                && slotName.equals(c.slotName) && publicationName.equals(c.publicationName)
+                && snapshotMode == c.snapshotMode && offsetStore.equals(c.offsetStore)
+                && pollInterval.equals(c.pollInterval) && startTimeout.equals(c.startTimeout)
+                && stopTimeout.equals(c.stopTimeout) && properties.equals(c.properties);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, host, port, database, user, tables, slotName, publicationName, snapshotMode, offsetStore);
+    }
+
+    /** Every setting but the password, and extra properties with secrets masked. */
+    @Override
+    public String toString() {
+        return "CdcConfig[name=" + name + ", " + user + "@" + host + ":" + port + "/" + database
+                + ", tables=" + tables + ", slot=" + slotName + ", publication=" + publicationName
+                + ", snapshot=" + snapshotMode + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
+                + ", properties=" + DebeziumProperties.masked(properties) + "]";
+    }
+
+    /** Builds a {@link CdcConfig}; not thread-safe. */
+    public static final class Builder {
+        private String name = DEFAULT_NAME;
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private String database;
+        private String user;
+        private String password = "";
+        private final Set<TableId> tables = new LinkedHashSet<>();
+        private String slotName;
+        private String publicationName;
+        private SnapshotMode snapshotMode = DEFAULT_SNAPSHOT_MODE;
+        private OffsetStore offsetStore = OffsetStore.memory();
+        private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+        private Duration startTimeout = DEFAULT_START_TIMEOUT;
+        private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
+        private final Map<String, String> properties = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /** Engine name: letters, digits, {@code _ . -}; the default slot and publication names derive from it. */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** PostgreSQL host name or address. */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** PostgreSQL port. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** Database to capture from (required). */
+        public Builder database(String database) {
+            this.database = Objects.requireNonNull(database, "database");
+            return this;
+        }
+
+        /** User to connect as (required). */
+        public Builder user(String user) {
+            this.user = Objects.requireNonNull(user, "user");
+            return this;
+        }
+
+        /** Password of the user; empty when the server does not ask for one. */
+        public Builder password(String password) {
+            this.password = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        /** Adds tables to capture, each {@code schema.table} or {@code table} (meaning {@code public.table}). */
+        public Builder tables(String... tables) {
+            for (String t : tables) {
+                this.tables.add(TableId.parse(t));
+            }
+            return this;
+        }
+
+        /** Adds tables to capture. */
+        public Builder tables(TableId... tables) {
+            for (TableId t : tables) {
+                this.tables.add(Objects.requireNonNull(t, "table"));
+            }
+            return this;
+        }
+
+        /** Replication slot name ({@code [a-z0-9_]}, at most 63); derived from the engine name by default. */
+        public Builder slotName(String slotName) {
+            this.slotName = Objects.requireNonNull(slotName, "slotName");
+            return this;
+        }
+
+        /** Publication name (a lower-case SQL identifier); the slot name plus {@code _pub} by default. */
+        public Builder publicationName(String publicationName) {
+            this.publicationName = Objects.requireNonNull(publicationName, "publicationName");
+            return this;
+        }
+
+        /** Whether to read existing rows first. */
+        public Builder snapshotMode(SnapshotMode snapshotMode) {
+            this.snapshotMode = Objects.requireNonNull(snapshotMode, "snapshotMode");
+            return this;
+        }
+
+        /** Where offsets are kept. */
+        public Builder offsetStore(OffsetStore offsetStore) {
+            this.offsetStore = Objects.requireNonNull(offsetStore, "offsetStore");
+            return this;
+        }
+
+        /** How often the delivery thread polls for changes: the floor of idle latency. */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
+            return this;
+        }
+
+        /** How long {@link CdcEngine#start()} may wait for the engine to stream. */
+        public Builder startTimeout(Duration startTimeout) {
+            this.startTimeout = Objects.requireNonNull(startTimeout, "startTimeout");
+            return this;
+        }
+
+        /** How long {@link CdcEngine#close()} may wait for a graceful stop. */
+        public Builder stopTimeout(Duration stopTimeout) {
+            this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
+            return this;
+        }
+
+        /**
+         * Sets any other Debezium connector or engine property, applied last. Settings that have their
+         * own builder method (connection, tables, slot, publication, snapshot mode, offsets, poll
+         * interval) must be set there.
+         */
+        public Builder property(String key, String value) {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(value, "value");
+            if (key.isBlank()) {
+                throw new IllegalArgumentException("property key must not be blank");
+            }
+            String method = DebeziumProperties.builderMethodFor(key);
+            if (method != null) {
+                throw new IllegalArgumentException("set " + key + " with " + method + ", not property()");
+            }
+            properties.put(key, value);
+            return this;
+        }
+
+        /** Validates and builds. */
+        public CdcConfig build() {
+            if (!NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("name must be 1-200 letters, digits, '_', '.' or '-', not '" + name + "'");
+            }
+            if (host.isBlank()) {
+                throw new IllegalArgumentException("host must not be blank");
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port must be between 1 and 65535, not " + port);
+            }
+            if (database == null || database.isBlank()) {
+                throw new IllegalArgumentException("database must be set");
+            }
+            if (user == null || user.isBlank()) {
+                throw new IllegalArgumentException("user must be set");
+            }
+            if (tables.isEmpty()) {
+                throw new IllegalArgumentException("tables must name at least one table to capture");
+            }
+            if (slotName != null && !SLOT.matcher(slotName).matches()) {
+                throw new IllegalArgumentException("slotName must be 1-63 lower-case letters, digits or '_', not '" + slotName + "'");
+            }
+            if (publicationName != null && !IDENTIFIER.matcher(publicationName).matches()) {
+                throw new IllegalArgumentException("publicationName must be a lower-case SQL identifier of at most 63 characters, not '"
+                        + publicationName + "'");
+            }
+            requirePositive(pollInterval, "pollInterval");
+            requirePositive(startTimeout, "startTimeout");
+            requirePositive(stopTimeout, "stopTimeout");
+            return new CdcConfig(this);
+        }
+
+        private static void requirePositive(Duration d, String what) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, not " + d);
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package io.pgcdc;
+
+import io.pgcdc.internal.ConnectorValidation;
+import io.pgcdc.internal.DebeziumProperties;
+import io.pgcdc.internal.EngineDriver;
+import io.pgcdc.internal.Preflight;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Captures the changes a {@link CdcConfig} names and hands them to a {@link ChangeListener}.
+ *
+ * <pre>{@code
+ * try (CdcEngine engine = CdcEngine.create(config, listener)) {
+ *     engine.start();               // returns once changes are captured; throws CdcException if it cannot
+ *     engine.awaitTermination(Duration.ofDays(365));
+ * }
+ * }</pre>
+ *
+ * <p>Lifecycle: {@link State#NEW} → {@link #start()} → {@link State#RUNNING} → {@link #close()} →
+ * {@link State#STOPPED}; {@link State#FAILED} when it cannot start, a listener throws, or Debezium
+ * fails, with the reason in {@link #failure()}. An engine runs once; create another to restart.
+ * Methods are thread-safe. Callbacks run on one engine thread; see {@link ChangeListener}.
+ */
+public final class CdcEngine implements AutoCloseable {
+
+    /** Where an engine is in its life. */
+    public enum State {
+        /** Created, not started. */
+        NEW,
+        /** {@link #start()} is checking PostgreSQL and starting Debezium. */
+        STARTING,
+        /** Capturing and delivering changes. */
+        RUNNING,
+        /** {@link #close()} is delivering what was read and flushing offsets. */
+        STOPPING,
+        /** Stopped without error. */
+        STOPPED,
+        /** Stopped because of the error in {@link #failure()}. */
+        FAILED;
+
+        /** Whether the engine has ended, for good. */
+        public boolean isTerminal() {
+            return this == STOPPED || this == FAILED;
+        }
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(CdcEngine.class);
+
+    private final CdcConfig config;
+    private final ChangeListener listener;
+    private final Object lock = new Object();
+    private final CountDownLatch polling = new CountDownLatch(1);
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private volatile State state = State.NEW;
+    private volatile CdcException failure;
+    private EngineDriver driver;
+
+    private CdcEngine(CdcConfig config, ChangeListener listener) {
+        this.config = config;
+        this.listener = listener;
+    }
+
+    /** Creates an engine; nothing connects until {@link #start()}. */
+    public static CdcEngine create(CdcConfig config, ChangeListener listener) {
+        return new CdcEngine(Objects.requireNonNull(config, "config"), Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** The configuration this engine runs with. */
+    public CdcConfig config() {
+        return config;
+    }
+
+    /** The current state. */
+    public State state() {
+        return state;
+    }
+
+    /** Why the engine failed; empty unless the state is {@link State#FAILED}. */
+    public Optional<CdcException> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /**
+     * Checks PostgreSQL, starts Debezium and returns once the replication slot and publication exist
+     * and every change committed from then on will be delivered (a snapshot, if configured, is then
+     * under way). Blocks at most {@link CdcConfig#startTimeout()}.
+     *
+     * @throws CdcException saying what is wrong and how to fix it: unreachable server, wrong
+     *     password, {@code wal_level} not logical, a missing table, a slot in use, an invalid property
+     * @throws IllegalStateException when called twice
+     */
+    public void start() {
+        synchronized (lock) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("start() may be called once, on a NEW engine; this one is " + state);
+            }
+            state = State.STARTING;
+        }
+        Properties properties = config.toDebeziumProperties();
+        try {
+            prepareOffsetStore();
+            Preflight.check(config);
+            ConnectorValidation.check(properties);
+        } catch (CdcException e) {
+            fail(e);
+            throw e;
+        } catch (RuntimeException e) {
+            CdcException wrapped = new CdcException("starting engine '" + config.name() + "' failed: " + e, e);
+            fail(wrapped);
+            throw wrapped;
+        }
+        String placeholder = properties.getProperty("unavailable.value.placeholder", DebeziumProperties.DEFAULT_UNAVAILABLE_PLACEHOLDER);
+        EventMapper mapper = new EventMapper(placeholder);
+        synchronized (lock) {
+            if (state != State.STARTING) {
+                throw new CdcException("engine '" + config.name() + "' was closed while starting");
+            }
+            driver = new EngineDriver(config.name(), properties, record -> deliver(mapper, record), new DriverObserver());
+            driver.start();
+        }
+        awaitStreaming();
+    }
+
+    private void prepareOffsetStore() {
+        Optional<Path> file = config.offsetStore().file();
+        if (file.isPresent() && file.get().getParent() != null) {
+            try {
+                Files.createDirectories(file.get().getParent());
+            } catch (IOException e) {
+                throw new CdcException("cannot create the offset directory " + file.get().getParent() + ": " + e
+                        + "; check the path and its permissions", e);
+            }
+        }
+    }
+
+    private void awaitStreaming() {
+        boolean started;
+        try {
+            started = polling.await(config.startTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new CdcException("interrupted while starting engine '" + config.name() + "'", e);
+        }
+        if (state == State.FAILED) {
+            throw failure;
+        }
+        if (!started) {
+            CdcException timeout = new CdcException("engine '" + config.name() + "' did not start within " + config.startTimeout()
+                    + "; PostgreSQL may be slow to create the slot (it waits for running transactions to finish):"
+                    + " look for long-running transactions, or raise startTimeout");
+            fail(timeout);
+            stopDriver();
+            throw timeout;
+        }
+        synchronized (lock) {
+            if (state == State.STARTING) {
+                state = State.RUNNING;
+            }
+        }
+        LOG.info("engine '{}' streams {} from slot '{}'", config.name(), config.tables(), config.slotName());
+    }
+
+    private void deliver(EventMapper mapper, SourceRecord record) throws Exception {
+        ChangeEvent event;
+        try {
+            event = mapper.map(record);
+        } catch (RuntimeException e) {
+            CdcException error = new CdcException("cannot read a Debezium record of topic " + record.topic() + " at offset "
+                    + record.sourceOffset() + ": " + e + "; please report this with the table's definition", e);
+            failure = error;
+            throw error;
+        }
+        if (event == null) {
+            return;
+        }
+        try {
+            listener.onChange(event);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception | Error e) {
+            ListenerException error = new ListenerException(event, e);
+            LOG.error("engine '{}' stops: {}", config.name(), error.getMessage(), e);
+            failure = error;
+            throw error;
+        }
+    }
+
+    /**
+     * Waits until the engine has stopped, for whatever reason.
+     *
+     * @return whether it stopped within the timeout
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Stops gracefully: delivers the events already read, stores the offset of the last one handled,
+     * and releases the replication slot (which PostgreSQL keeps for the next start). Waits at most
+     * {@link CdcConfig#stopTimeout()}; a listener still blocked then is interrupted. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (state.isTerminal()) {
+                return;
+            }
+            if (driver == null) {
+                // NEW, or STARTING before Debezium runs: start() sees the state and gives up.
+                state = State.STOPPED;
+                polling.countDown();
+                terminated.countDown();
+                return;
+            }
+            state = State.STOPPING;
+        }
+        stopDriver();
+    }
+
+    private void stopDriver() {
+        try {
+            if (!driver.stop(config.stopTimeout())) {
+                LOG.warn("engine '{}' did not stop within {} even after interrupting it; abandoning its threads",
+                        config.name(), config.stopTimeout());
+                fail(new CdcException("engine '" + config.name() + "' did not stop within " + config.stopTimeout()
+                        + "; a listener may be blocked: offsets after its last handled event were not stored"));
+                terminated.countDown();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void fail(CdcException e) {
+        synchronized (lock) {
+            if (failure == null) {
+                failure = e;
+            }
+            state = State.FAILED;
+            polling.countDown();
+            if (driver == null || driver.isFinished()) {
+                terminated.countDown();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CdcEngine[" + config.name() + ", " + state + "]";
+    }
+
+    private final class DriverObserver implements EngineDriver.Observer {
+        @Override
+        public void polling() {
+            polling.countDown();
+        }
+
+        @Override
+        public void completed(boolean success, String message, Throwable error) {
+            synchronized (lock) {
+                if (failure == null && !success) {
+                    failure = Preflight.describeFailure(config, message, error);
+                }
+                state = failure != null ? State.FAILED : State.STOPPED;
+            }
+            if (failure != null && !(failure instanceof ListenerException)) {
+                LOG.error("engine '{}' failed: {}", config.name(), failure.getMessage());
+            } else {
+                LOG.info("engine '{}' stopped", config.name());
+            }
+            polling.countDown();
+            terminated.countDown();
+        }
+    }
+}

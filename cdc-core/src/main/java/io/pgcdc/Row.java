@@ -1,0 +1,427 @@
+package io.pgcdc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.apache.kafka.connect.data.Struct;
+
+/**
+ * One row image of a {@link ChangeEvent} (its key, before or after): column values by name, with
+ * typed getters that understand how Debezium encodes each PostgreSQL type.
+ *
+ * <p>A column whose value PostgreSQL did not send (an unchanged TOASTed value outside the replica
+ * identity) is <em>unavailable</em>: {@link #isUnavailable(String)} says so, and every getter throws
+ * {@link IllegalStateException} for it rather than return a placeholder as data.
+ *
+ * <p>Getters take a column name and throw {@link IllegalArgumentException} for a name the row does
+ * not have, or for a type they cannot read (the message names the getter to use). SQL {@code NULL}
+ * reads as {@code null}; primitive-returning getters do not exist for that reason. Rows are immutable
+ * and safe to share between threads.
+ */
+public final class Row {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RowType type;
+    private final Object[] values;
+    private final boolean[] unavailable;
+
+    Row(RowType type, Object[] values) {
+        this.type = type;
+        this.values = values;
+        boolean[] flags = null;
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null && type.isPlaceholder(values[i])) {
+                if (flags == null) {
+                    flags = new boolean[values.length];
+                }
+                flags[i] = true;
+            }
+        }
+        this.unavailable = flags;
+    }
+
+    /** Copies a Debezium row struct; {@code ByteBuffer}s become {@code byte[]} so the row owns its data. */
+    static Row of(RowType type, Struct struct) {
+        Object[] values = new Object[type.size()];
+        List<org.apache.kafka.connect.data.Field> fields = struct.schema().fields();
+        for (int i = 0; i < values.length; i++) {
+            Object v = struct.get(fields.get(i));
+            if (v instanceof ByteBuffer) {
+                ByteBuffer b = ((ByteBuffer) v).duplicate();
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                v = bytes;
+            }
+            values[i] = v;
+        }
+        return new Row(type, values);
+    }
+
+    /** The table this row belongs to. */
+    public TableId table() {
+        return type.table();
+    }
+
+    /** Column names in table order. */
+    public List<String> columns() {
+        return type.names();
+    }
+
+    /** Whether the row has this column. */
+    public boolean has(String column) {
+        return type.has(column);
+    }
+
+    /** Whether the column is SQL {@code NULL}. */
+    public boolean isNull(String column) {
+        int i = type.indexOf(column);
+        return values[i] == null;
+    }
+
+    /**
+     * Whether PostgreSQL did not send this column's value: an unchanged TOASTed value outside the
+     * replica identity ({@code ALTER TABLE ... REPLICA IDENTITY FULL} makes PostgreSQL send it).
+     */
+    public boolean isUnavailable(String column) {
+        int i = type.indexOf(column);
+        return unavailable != null && unavailable[i];
+    }
+
+    /**
+     * The value as Debezium's converters deliver it: {@code String} for text, numeric (as
+     * {@code decimal.handling.mode=string}), json, uuid and timestamptz (ISO-8601); {@code Short},
+     * {@code Integer}, {@code Long}, {@code Float}, {@code Double}, {@code Boolean}; {@code byte[]}
+     * (a copy) for bytea; {@code Integer} epoch days for date; {@code Long} epoch microseconds for
+     * timestamp; {@code List} for arrays. Prefer the typed getters.
+     */
+    public Object get(String column) {
+        int i = available(column);
+        Object v = values[i];
+        return v instanceof byte[] ? ((byte[]) v).clone() : v;
+    }
+
+    /** Text of a text-like column; numbers and booleans as their string form; temporal values in ISO-8601. */
+    public String getString(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null || v instanceof String) {
+            return (String) v;
+        }
+        switch (type.kind(i)) {
+            case DATE:
+            case CONNECT_DATE:
+                return getLocalDate(column).toString();
+            case TIMESTAMP_MILLIS:
+            case TIMESTAMP_MICROS:
+            case TIMESTAMP_NANOS:
+            case CONNECT_TIMESTAMP:
+                return getTimestamp(column).toString();
+            case CONNECT_DECIMAL:
+            case VARIABLE_SCALE_DECIMAL:
+                return getDecimal(column).toPlainString();
+            default:
+                break;
+        }
+        if (v instanceof Number || v instanceof Boolean) {
+            return v.toString();
+        }
+        throw wrongType(i, "getString", "get");
+    }
+
+    /** An integral column (smallint, integer, bigint) as a {@code Long}. */
+    public Long getLong(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        switch (type.kind(i)) {
+            case INT8:
+            case INT16:
+            case INT32:
+            case INT64:
+                return ((Number) v).longValue();
+            default:
+                throw wrongType(i, "getLong", suggestion(i));
+        }
+    }
+
+    /** A smallint or integer column as an {@code Integer}; a bigint only when it fits. */
+    public Integer getInt(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        switch (type.kind(i)) {
+            case INT8:
+            case INT16:
+            case INT32:
+                return ((Number) v).intValue();
+            case INT64:
+                long l = (Long) v;
+                if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
+                    throw new ArithmeticException("column '" + column + "' of " + type.table() + " holds " + l
+                            + ", which does not fit an int; use getLong");
+                }
+                return (int) l;
+            default:
+                throw wrongType(i, "getInt", suggestion(i));
+        }
+    }
+
+    /** A real or double precision column as a {@code Double}. */
+    public Double getDouble(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        if (type.kind(i) == RowType.Kind.FLOAT32 || type.kind(i) == RowType.Kind.FLOAT64) {
+            return ((Number) v).doubleValue();
+        }
+        throw wrongType(i, "getDouble", suggestion(i));
+    }
+
+    /** A boolean column. */
+    public Boolean getBoolean(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof Boolean) {
+            return (Boolean) v;
+        }
+        throw wrongType(i, "getBoolean", suggestion(i));
+    }
+
+    /**
+     * A numeric column as a {@code BigDecimal} with every digit and the scale PostgreSQL stored; also
+     * integral columns.
+     *
+     * @throws ArithmeticException for {@code NaN} or infinities, which a {@code BigDecimal} cannot hold
+     *     (read those with {@link #getString})
+     */
+    public BigDecimal getDecimal(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        switch (type.kind(i)) {
+            case STRING:
+                String s = (String) v;
+                if (s.equals("NaN") || s.endsWith("Infinity")) {
+                    throw new ArithmeticException("column '" + column + "' of " + type.table() + " is " + s
+                            + ", which a BigDecimal cannot hold; read it with getString");
+                }
+                try {
+                    return new BigDecimal(s);
+                } catch (NumberFormatException e) {
+                    throw wrongType(i, "getDecimal", "getString");
+                }
+            case CONNECT_DECIMAL:
+                return (BigDecimal) v;
+            case VARIABLE_SCALE_DECIMAL:
+                Struct struct = (Struct) v;
+                byte[] unscaled = struct.getBytes("value");
+                return new BigDecimal(new BigInteger(unscaled), struct.getInt32("scale"));
+            case INT8:
+            case INT16:
+            case INT32:
+            case INT64:
+                return BigDecimal.valueOf(((Number) v).longValue());
+            default:
+                throw wrongType(i, "getDecimal", suggestion(i));
+        }
+    }
+
+    /**
+     * A timestamp column as a {@code LocalDateTime}: the wall-clock value stored for
+     * {@code timestamp without time zone}, the UTC wall clock for {@code timestamptz}.
+     */
+    public LocalDateTime getTimestamp(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        switch (type.kind(i)) {
+            case TIMESTAMP_MILLIS:
+                return fromEpoch(Math.floorDiv((Long) v, 1_000L), Math.floorMod((Long) v, 1_000L) * 1_000_000L);
+            case TIMESTAMP_MICROS:
+                return fromEpoch(Math.floorDiv((Long) v, 1_000_000L), Math.floorMod((Long) v, 1_000_000L) * 1_000L);
+            case TIMESTAMP_NANOS:
+                return fromEpoch(Math.floorDiv((Long) v, 1_000_000_000L), Math.floorMod((Long) v, 1_000_000_000L));
+            case CONNECT_TIMESTAMP:
+                return LocalDateTime.ofInstant(((java.util.Date) v).toInstant(), ZoneOffset.UTC);
+            case ZONED_TIMESTAMP:
+                return OffsetDateTime.parse((String) v).withOffsetSameInstant(ZoneOffset.UTC).toLocalDateTime();
+            default:
+                throw wrongType(i, "getTimestamp", suggestion(i));
+        }
+    }
+
+    private static LocalDateTime fromEpoch(long seconds, long nanos) {
+        return LocalDateTime.ofEpochSecond(seconds, (int) nanos, ZoneOffset.UTC);
+    }
+
+    /**
+     * A timestamp column as an {@code Instant}: exact for {@code timestamptz}; for
+     * {@code timestamp without time zone}, its wall-clock value read as UTC.
+     */
+    public Instant getInstant(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        if (type.kind(i) == RowType.Kind.ZONED_TIMESTAMP) {
+            return OffsetDateTime.parse((String) v).toInstant();
+        }
+        return getTimestamp(column).toInstant(ZoneOffset.UTC);
+    }
+
+    /** A date column. */
+    public LocalDate getLocalDate(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        switch (type.kind(i)) {
+            case DATE:
+                return LocalDate.ofEpochDay(((Number) v).longValue());
+            case CONNECT_DATE:
+                return LocalDate.ofInstant(((java.util.Date) v).toInstant(), ZoneOffset.UTC);
+            default:
+                throw wrongType(i, "getLocalDate", suggestion(i));
+        }
+    }
+
+    /** A json or jsonb column, parsed; each call returns a new tree the caller may change. */
+    public JsonNode getJson(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        if (type.kind(i) != RowType.Kind.JSON && type.kind(i) != RowType.Kind.STRING) {
+            throw wrongType(i, "getJson", suggestion(i));
+        }
+        try {
+            return JSON.readTree((String) v);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("column '" + column + "' of " + type.table() + " is not valid JSON: "
+                    + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** A bytea column (a copy). */
+    public byte[] getBytes(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof byte[]) {
+            return ((byte[]) v).clone();
+        }
+        throw wrongType(i, "getBytes", suggestion(i));
+    }
+
+    /** Raw value at a position, unavailable values included; for this package's comparisons. */
+    Object rawAt(int i) {
+        return values[i];
+    }
+
+    boolean unavailableAt(int i) {
+        return unavailable != null && unavailable[i];
+    }
+
+    RowType type() {
+        return type;
+    }
+
+    private int available(String column) {
+        int i = type.indexOf(column);
+        if (unavailable != null && unavailable[i]) {
+            throw new IllegalStateException("column '" + column + "' of " + type.table() + " is unavailable: PostgreSQL did not"
+                    + " send this unchanged TOASTed value (check isUnavailable first, or set REPLICA IDENTITY FULL on the table)");
+        }
+        return i;
+    }
+
+    private String suggestion(int i) {
+        switch (type.kind(i)) {
+            case INT8: case INT16: case INT32: case INT64: return "getLong";
+            case FLOAT32: case FLOAT64: return "getDouble";
+            case BOOLEAN: return "getBoolean";
+            case BYTES: return "getBytes";
+            case DATE: case CONNECT_DATE: return "getLocalDate";
+            case TIMESTAMP_MILLIS: case TIMESTAMP_MICROS: case TIMESTAMP_NANOS: case CONNECT_TIMESTAMP: return "getTimestamp";
+            case ZONED_TIMESTAMP: return "getInstant";
+            case JSON: return "getJson";
+            case CONNECT_DECIMAL: case VARIABLE_SCALE_DECIMAL: return "getDecimal";
+            case STRING: return "getString (or getDecimal for numeric)";
+            default: return "get";
+        }
+    }
+
+    private IllegalArgumentException wrongType(int i, String getter, String use) {
+        return new IllegalArgumentException("column '" + type.names().get(i) + "' of " + type.table() + " is "
+                + type.typeName(i) + "; " + getter + " cannot read it, use " + use);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof Row)) {
+            return false;
+        }
+        Row other = (Row) o;
+        return type.table().equals(other.type.table()) && type.names().equals(other.type.names())
+                && Arrays.deepEquals(values, other.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type.table(), type.names(), Arrays.deepHashCode(values));
+    }
+
+    /** {@code {col=value, ...}}, with {@code <unavailable>} for values PostgreSQL did not send. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(type.names().get(i)).append('=');
+            Object v = values[i];
+            if (unavailableAt(i)) {
+                sb.append("<unavailable>");
+            } else if (v instanceof byte[]) {
+                sb.append("<").append(((byte[]) v).length).append(" bytes>");
+            } else {
+                sb.append(v);
+            }
+        }
+        return sb.append('}').toString();
+    }
+}

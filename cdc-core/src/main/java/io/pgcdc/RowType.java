@@ -1,0 +1,153 @@
+package io.pgcdc;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+
+/**
+ * The columns of one table version as Debezium describes them: names, positions, and how to read each
+ * value. Built once per Connect schema and shared by every {@link Row} of that shape.
+ */
+final class RowType {
+
+    /** How a column's Debezium value is represented, which decides what the typed getters accept. */
+    enum Kind {
+        STRING, INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, BYTES,
+        DATE, TIME_MILLIS, TIME_MICROS, TIME_NANOS, TIMESTAMP_MILLIS, TIMESTAMP_MICROS, TIMESTAMP_NANOS,
+        ZONED_TIMESTAMP, ZONED_TIME, JSON, UUID, CONNECT_DECIMAL, VARIABLE_SCALE_DECIMAL, CONNECT_DATE,
+        CONNECT_TIMESTAMP, CONNECT_TIME, ARRAY, MAP, STRUCT, OTHER
+    }
+
+    private final TableId table;
+    private final List<String> names;
+    private final Map<String, Integer> index;
+    private final Kind[] kinds;
+    private final String[] typeNames;
+    private final String unavailableText;
+    private final byte[] unavailableBytes;
+
+    private RowType(TableId table, List<String> names, Kind[] kinds, String[] typeNames, String unavailablePlaceholder) {
+        this.table = table;
+        this.names = names;
+        this.kinds = kinds;
+        this.typeNames = typeNames;
+        Map<String, Integer> idx = new HashMap<>(names.size() * 2);
+        for (int i = 0; i < names.size(); i++) {
+            idx.put(names.get(i), i);
+        }
+        this.index = idx;
+        this.unavailableText = unavailablePlaceholder;
+        this.unavailableBytes = unavailablePlaceholder.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static RowType of(TableId table, Schema schema, String unavailablePlaceholder) {
+        List<Field> fields = schema.fields();
+        String[] names = new String[fields.size()];
+        Kind[] kinds = new Kind[fields.size()];
+        String[] typeNames = new String[fields.size()];
+        for (int i = 0; i < fields.size(); i++) {
+            Field f = fields.get(i);
+            names[i] = f.name();
+            kinds[i] = kindOf(f.schema());
+            typeNames[i] = f.schema().name() != null ? f.schema().name() : f.schema().type().getName();
+        }
+        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, typeNames, unavailablePlaceholder);
+    }
+
+    static Kind kindOf(Schema schema) {
+        String name = schema.name();
+        if (name != null) {
+            switch (name) {
+                case "io.debezium.time.Date": return Kind.DATE;
+                case "io.debezium.time.Time": return Kind.TIME_MILLIS;
+                case "io.debezium.time.MicroTime": return Kind.TIME_MICROS;
+                case "io.debezium.time.NanoTime": return Kind.TIME_NANOS;
+                case "io.debezium.time.Timestamp": return Kind.TIMESTAMP_MILLIS;
+                case "io.debezium.time.MicroTimestamp": return Kind.TIMESTAMP_MICROS;
+                case "io.debezium.time.NanoTimestamp": return Kind.TIMESTAMP_NANOS;
+                case "io.debezium.time.ZonedTimestamp": return Kind.ZONED_TIMESTAMP;
+                case "io.debezium.time.ZonedTime": return Kind.ZONED_TIME;
+                case "io.debezium.data.Json": return Kind.JSON;
+                case "io.debezium.data.Uuid": return Kind.UUID;
+                case "io.debezium.data.VariableScaleDecimal": return Kind.VARIABLE_SCALE_DECIMAL;
+                case "org.apache.kafka.connect.data.Decimal": return Kind.CONNECT_DECIMAL;
+                case "org.apache.kafka.connect.data.Date": return Kind.CONNECT_DATE;
+                case "org.apache.kafka.connect.data.Timestamp": return Kind.CONNECT_TIMESTAMP;
+                case "org.apache.kafka.connect.data.Time": return Kind.CONNECT_TIME;
+                default: break;
+            }
+        }
+        switch (schema.type()) {
+            case STRING: return Kind.STRING;
+            case INT8: return Kind.INT8;
+            case INT16: return Kind.INT16;
+            case INT32: return Kind.INT32;
+            case INT64: return Kind.INT64;
+            case FLOAT32: return Kind.FLOAT32;
+            case FLOAT64: return Kind.FLOAT64;
+            case BOOLEAN: return Kind.BOOLEAN;
+            case BYTES: return Kind.BYTES;
+            case ARRAY: return Kind.ARRAY;
+            case MAP: return Kind.MAP;
+            case STRUCT: return Kind.STRUCT;
+            default: return Kind.OTHER;
+        }
+    }
+
+    TableId table() {
+        return table;
+    }
+
+    List<String> names() {
+        return names;
+    }
+
+    int size() {
+        return names.size();
+    }
+
+    /** Position of a column; an unknown name is a caller error that lists the columns there are. */
+    int indexOf(String column) {
+        Integer i = index.get(column);
+        if (i == null) {
+            throw new IllegalArgumentException("no column '" + column + "' in " + table + "; its columns are " + names);
+        }
+        return i;
+    }
+
+    boolean has(String column) {
+        return index.containsKey(column);
+    }
+
+    Kind kind(int i) {
+        return kinds[i];
+    }
+
+    /** Debezium's semantic type name, or the Connect type, for error messages. */
+    String typeName(int i) {
+        return typeNames[i];
+    }
+
+    /** Whether a raw value is Debezium's stand-in for an unchanged TOASTed value that PostgreSQL did not send. */
+    boolean isPlaceholder(Object raw) {
+        if (raw instanceof String) {
+            return unavailableText.equals(raw);
+        }
+        if (raw instanceof byte[]) {
+            return Arrays.equals(unavailableBytes, (byte[]) raw);
+        }
+        if (raw instanceof java.nio.ByteBuffer) {
+            return java.nio.ByteBuffer.wrap(unavailableBytes).equals(raw);
+        }
+        if (raw instanceof List) {
+            List<?> list = (List<?>) raw;
+            return list.size() == 1 && isPlaceholder(list.get(0));
+        }
+        return false;
+    }
+}

@@ -1,0 +1,140 @@
+package io.pgcdc.internal;
+
+import io.pgcdc.CdcConfig;
+import io.pgcdc.OffsetStore;
+import io.pgcdc.TableId;
+import java.util.Map;
+import java.util.Properties;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** Translates a {@link CdcConfig} into the Debezium properties the engine runs with. */
+public final class DebeziumProperties {
+
+    /** Debezium's PostgreSQL connector. */
+    public static final String CONNECTOR_CLASS = "io.debezium.connector.postgresql.PostgresConnector";
+    /** Debezium's stand-in for values PostgreSQL did not send; a {@code unavailable.value.placeholder} property overrides it. */
+    public static final String DEFAULT_UNAVAILABLE_PLACEHOLDER = "__debezium_unavailable_value";
+
+    static final String FILE_OFFSET_STORE = "org.apache.kafka.connect.storage.FileOffsetBackingStore";
+    static final String MEMORY_OFFSET_STORE = "org.apache.kafka.connect.storage.MemoryOffsetBackingStore";
+
+    private static final Pattern SECRET_KEY = Pattern.compile(
+            "(?i).*(password|passwd|secret|credential|token|sasl\\.jaas\\.config|basic\\.auth\\.user\\.info|private\\.key).*");
+    private static final Pattern SECRET_IN_VALUE = Pattern.compile("(?i)(password=)[^&;\\s]*");
+    private static final String MASK = "********";
+
+    /** Keys derived from typed settings, with the builder method that sets each. */
+    private static final Map<String, String> OWNED_KEYS = Map.ofEntries(
+            Map.entry("name", "name()"),
+            Map.entry("topic.prefix", "name()"),
+            Map.entry("connector.class", "(fixed: the PostgreSQL connector)"),
+            Map.entry("database.hostname", "host()"),
+            Map.entry("database.port", "port()"),
+            Map.entry("database.user", "user()"),
+            Map.entry("database.password", "password()"),
+            Map.entry("database.dbname", "database()"),
+            Map.entry("table.include.list", "tables()"),
+            Map.entry("slot.name", "slotName()"),
+            Map.entry("publication.name", "publicationName()"),
+            Map.entry("snapshot.mode", "snapshotMode()"),
+            Map.entry("poll.interval.ms", "pollInterval()"),
+            Map.entry("offset.storage", "offsetStore()"),
+            Map.entry("offset.storage.file.filename", "offsetStore()"));
+
+    private DebeziumProperties() {
+    }
+
+    /** The builder method that owns a key, or {@code null} when {@code property()} may set it. */
+    public static String builderMethodFor(String key) {
+        return OWNED_KEYS.get(key);
+    }
+
+    /** Every property the engine runs with, defaults first and the user's extra properties last. */
+    public static Properties of(CdcConfig config) {
+        Properties p = new MaskedProperties();
+        p.setProperty("name", config.name());
+        p.setProperty("connector.class", CONNECTOR_CLASS);
+        p.setProperty("topic.prefix", config.name());
+        p.setProperty("database.hostname", config.host());
+        p.setProperty("database.port", Integer.toString(config.port()));
+        p.setProperty("database.user", config.user());
+        p.setProperty("database.password", config.password());
+        p.setProperty("database.dbname", config.database());
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("slot.name", config.slotName());
+        p.setProperty("publication.name", config.publicationName());
+        // filtered: the publication lists exactly the captured tables (all_tables needs superuser and
+        // makes PostgreSQL reject UPDATE/DELETE on every table without a replica identity).
+        p.setProperty("publication.autocreate.mode", "filtered");
+        p.setProperty("table.include.list", tableIncludeList(config));
+        p.setProperty("snapshot.mode", config.snapshotMode().debeziumName());
+        // Every digit of numeric, and NaN/Infinity, survive as text; "precise" gives bytes and throws on NaN.
+        p.setProperty("decimal.handling.mode", "string");
+        // Debezium skips truncates by default; a listener has an onTruncate callback for them.
+        p.setProperty("skipped.operations", "none");
+        p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
+        // Flush offsets after every batch: after a crash at most one batch is delivered again.
+        p.setProperty("offset.flush.interval.ms", "0");
+        OffsetStore store = config.offsetStore();
+        if (store.file().isPresent()) {
+            p.setProperty("offset.storage", FILE_OFFSET_STORE);
+            p.setProperty("offset.storage.file.filename", store.file().get().toString());
+        } else {
+            p.setProperty("offset.storage", MEMORY_OFFSET_STORE);
+        }
+        config.properties().forEach(p::setProperty);
+        return p;
+    }
+
+    /** Debezium matches include lists as anchored regular expressions: quote every metacharacter. */
+    static String tableIncludeList(CdcConfig config) {
+        StringJoiner joiner = new StringJoiner(",");
+        for (TableId t : config.tables()) {
+            joiner.add(regexQuote(t.schema()) + "\\." + regexQuote(t.name()));
+        }
+        return joiner.toString();
+    }
+
+    private static String regexQuote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 8);
+        for (char c : s.toCharArray()) {
+            if ("\\^$.|?*+()[]{}".indexOf(c) >= 0) {
+                sb.append('\\');
+            }
+            if (c == ',') {
+                throw new IllegalArgumentException("table names with ',' cannot be captured: Debezium splits its include list on commas");
+            }
+            sb.append(c);
+        }
+        return sb.toString();
+    }
+
+    /** A printable form of properties with secrets masked by key name and inside URLs. */
+    public static String masked(Map<?, ?> properties) {
+        return new TreeMap<>(properties.entrySet().stream().collect(Collectors.toMap(
+                e -> String.valueOf(e.getKey()), e -> maskValue(String.valueOf(e.getKey()), String.valueOf(e.getValue())))))
+                .toString();
+    }
+
+    static String maskValue(String key, String value) {
+        if (SECRET_KEY.matcher(key).matches()) {
+            return MASK;
+        }
+        Matcher m = SECRET_IN_VALUE.matcher(value);
+        return m.find() ? m.replaceAll("$1" + MASK) : value;
+    }
+
+    /** {@code Properties} whose {@code toString} masks secrets; everything else as usual. */
+    private static final class MaskedProperties extends Properties {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public synchronized String toString() {
+            return masked(this);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.pgcdc.internal;
+
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.StopEngineException;
+import io.debezium.engine.format.ChangeEventFormat;
+import io.debezium.embedded.Connect;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one Debezium embedded engine on a thread of its own and hands each record to a
+ * {@link RecordHandler}, acknowledging a record only after the handler returned.
+ */
+public final class EngineDriver {
+
+    /** Receives records on the delivery thread, one at a time, in commit order. */
+    public interface RecordHandler {
+        /**
+         * Handles one record.
+         *
+         * @throws Exception to stop the engine without acknowledging this record
+         */
+        void handle(SourceRecord record) throws Exception;
+    }
+
+    /** Hears the engine's lifecycle. Called from engine threads. */
+    public interface Observer {
+        /** The task started and the engine polls: the slot exists and changes from now on are captured. */
+        void polling();
+
+        /** The engine ended; {@code error} is null when it ended without one. */
+        void completed(boolean success, String message, Throwable error);
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(EngineDriver.class);
+
+    private final String name;
+    private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private final Observer observer;
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final Thread runner;
+    private volatile Thread deliveryThread;
+
+    /** Builds the engine; nothing runs until {@link #start()}. */
+    public EngineDriver(String name, Properties properties, RecordHandler handler, Observer observer) {
+        this.name = name;
+        this.observer = observer;
+        this.engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(properties)
+                .using(new DebeziumEngine.ConnectorCallback() {
+                    @Override
+                    public void pollingStarted() {
+                        observer.polling();
+                    }
+                })
+                .using((success, message, error) -> {
+                    try {
+                        observer.completed(success, message, error);
+                    } finally {
+                        finished.countDown();
+                    }
+                })
+                .notifying(new Consumer(handler))
+                .build();
+        this.runner = new Thread(engine, "pgcdc-" + name + "-engine");
+    }
+
+    /** Starts the engine thread. */
+    public void start() {
+        runner.start();
+    }
+
+    /** Whether the engine ended and called its completion callback. */
+    public boolean isFinished() {
+        return finished.getCount() == 0;
+    }
+
+    /** Waits until the engine ended. */
+    public boolean awaitFinished(Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Asks the engine to stop gracefully (deliver what it polled, flush offsets) and waits up to
+     * {@code timeout}; after that, interrupts the delivery and engine threads.
+     *
+     * @return whether the engine ended within the timeout
+     */
+    public boolean stop(Duration timeout) throws InterruptedException {
+        if (isFinished()) {
+            return true;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Thread stopper = new Thread(() -> closeEngine(deadline), "pgcdc-" + name + "-stop");
+        stopper.setDaemon(true);
+        stopper.start();
+        if (finished.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            return true;
+        }
+        LOG.warn("engine {} did not stop within {}; interrupting its delivery thread", name, timeout);
+        Thread delivery = deliveryThread;
+        if (delivery != null) {
+            delivery.interrupt();
+        }
+        runner.interrupt();
+        stopper.interrupt();
+        return finished.await(2, TimeUnit.SECONDS);
+    }
+
+    private void closeEngine(long deadline) {
+        while (true) {
+            try {
+                engine.close();
+                return;
+            } catch (IllegalStateException e) {
+                // Debezium refuses to stop while tasks start (they hold connections); wait until they run.
+                String message = String.valueOf(e.getMessage());
+                if (message.contains("already") || isFinished() || System.nanoTime() > deadline) {
+                    return;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("closing engine {} failed: {}", name, e.toString());
+                return;
+            }
+        }
+    }
+
+    /** Delivers a batch record by record; acknowledges each one only after the handler returned. */
+    private final class Consumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+        private final RecordHandler handler;
+
+        Consumer(RecordHandler handler) {
+            this.handler = handler;
+        }
+
+        @Override
+        public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
+                                DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
+            deliveryThread = Thread.currentThread();
+            for (RecordChangeEvent<SourceRecord> record : records) {
+                try {
+                    handler.handle(record.record());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                } catch (Exception e) {
+                    // Flush what was handled before this record, then stop without acknowledging it.
+                    committer.markBatchFinished();
+                    throw new StopEngineException("record handler failed: " + e);
+                }
+                committer.markProcessed(record);
+            }
+            committer.markBatchFinished();
+        }
+
+        @Override
+        public boolean supportsTombstoneEvents() {
+            return true;
+        }
+    }
+
+}

@@ -1,0 +1,259 @@
+package io.pgcdc.internal;
+
+import io.pgcdc.CdcConfig;
+import io.pgcdc.CdcException;
+import io.pgcdc.SnapshotMode;
+import io.pgcdc.TableId;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks, over one ordinary JDBC connection and before Debezium starts, everything that would otherwise
+ * fail late, retry for a minute, or fail with a message that does not say what to do.
+ */
+public final class Preflight {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Preflight.class);
+    private static final int CONNECT_TIMEOUT_SECONDS = 10;
+
+    private final CdcConfig config;
+
+    private Preflight(CdcConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Runs every check.
+     *
+     * @throws CdcException naming the first problem found and its fix
+     */
+    public static void check(CdcConfig config) {
+        new Preflight(config).run();
+    }
+
+    private void run() {
+        try (Connection c = connect()) {
+            checkWalLevel(c);
+            checkRole(c);
+            checkTables(c);
+            checkSlot(c);
+        } catch (SQLException e) {
+            throw new CdcException("checking PostgreSQL at " + where() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private String where() {
+        return config.host() + ":" + config.port() + "/" + config.database();
+    }
+
+    /** JDBC properties for the checks: the engine's connection settings, TLS ones included. */
+    private Properties jdbcProperties() {
+        Properties props = new Properties();
+        props.setProperty("user", config.user());
+        props.setProperty("password", config.password());
+        props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+        props.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+        props.setProperty("ApplicationName", "pgcdc " + config.name() + " preflight");
+        for (Map.Entry<String, String> e : config.properties().entrySet()) {
+            if (e.getKey().startsWith("database.ssl")) {
+                props.setProperty(e.getKey().substring("database.".length()), e.getValue());
+            }
+        }
+        return props;
+    }
+
+    private Connection connect() {
+        String url = "jdbc:postgresql://" + hostForUrl(config.host()) + ":" + config.port() + "/" + urlEncode(config.database());
+        try {
+            return DriverManager.getConnection(url, jdbcProperties());
+        } catch (SQLException e) {
+            throw connectionError(e);
+        }
+    }
+
+    private static String hostForUrl(String host) {
+        return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    private static String urlEncode(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /**
+     * Describes why Debezium stopped: connection and authentication errors as {@link #check} would,
+     * anything else with Debezium's message and the root cause.
+     */
+    public static CdcException describeFailure(CdcConfig config, String message, Throwable error) {
+        for (Throwable t = error; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof SQLException && ((SQLException) t).getSQLState() != null
+                    && (((SQLException) t).getSQLState().startsWith("28") || ((SQLException) t).getSQLState().startsWith("08"))) {
+                return new Preflight(config).connectionError((SQLException) t);
+            }
+        }
+        String text = message == null || message.isBlank() ? "Debezium stopped with an error" : message;
+        if (error == null) {
+            return new CdcException("engine '" + config.name() + "' failed: " + text);
+        }
+        Throwable root = rootCause(error);
+        return new CdcException("engine '" + config.name() + "' failed: " + text + " (" + root + ")", error);
+    }
+
+    /** Maps a failed connection attempt to what the user should check. */
+    CdcException connectionError(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        String server = config.host() + ":" + config.port();
+        if (state.startsWith("28")) {
+            return new CdcException("authentication failed for user '" + config.user() + "' at " + server + " (" + e.getMessage()
+                    + "); check the user and password, and that pg_hba.conf allows this user from this host", e);
+        }
+        if (state.equals("3D000")) {
+            return new CdcException("database '" + config.database() + "' does not exist at " + server
+                    + "; check the database name (CREATE DATABASE to make it)", e);
+        }
+        Throwable cause = rootCause(e);
+        if (cause instanceof UnknownHostException) {
+            return new CdcException("cannot resolve host '" + config.host() + "'; check the host name", e);
+        }
+        if (cause instanceof ConnectException || cause instanceof NoRouteToHostException) {
+            return new CdcException("cannot connect to PostgreSQL at " + server + " (" + cause.getMessage()
+                    + "); check host and port, and that PostgreSQL is running and listens there (listen_addresses)", e);
+        }
+        if (cause instanceof SocketTimeoutException) {
+            return new CdcException("connecting to PostgreSQL at " + server + " timed out after " + CONNECT_TIMEOUT_SECONDS
+                    + " s; check host, port and firewalls", e);
+        }
+        return new CdcException("cannot connect to PostgreSQL at " + server + " as '" + config.user() + "': " + e.getMessage(), e);
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    private void checkWalLevel(Connection c) throws SQLException {
+        String walLevel = queryString(c, "SHOW wal_level");
+        if (!"logical".equals(walLevel)) {
+            throw new CdcException("wal_level is '" + walLevel + "' at " + config.host() + ":" + config.port()
+                    + "; logical decoding needs wal_level=logical (ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL)");
+        }
+    }
+
+    private void checkRole(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user")) {
+            if (rs.next() && !rs.getBoolean(1) && !rs.getBoolean(2)) {
+                throw new CdcException("user '" + config.user() + "' may not use logical replication; grant it with"
+                        + " ALTER ROLE " + quoteIdent(config.user()) + " REPLICATION");
+            }
+        }
+    }
+
+    private void checkTables(Connection c) throws SQLException {
+        List<String> missing = new ArrayList<>();
+        String sql = "SELECT c.relkind, c.relreplident,"
+                + " EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),"
+                + " has_table_privilege(c.oid, 'SELECT')"
+                + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (TableId table : config.tables()) {
+                ps.setString(1, table.schema());
+                ps.setString(2, table.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        missing.add(table.toString());
+                        continue;
+                    }
+                    String kind = rs.getString(1);
+                    if (!"r".equals(kind) && !"p".equals(kind)) {
+                        throw new CdcException(table + " is not a table (relkind '" + kind + "'); only tables can be captured");
+                    }
+                    String identity = rs.getString(2);
+                    boolean hasPrimaryKey = rs.getBoolean(3);
+                    if ("n".equals(identity) || ("d".equals(identity) && !hasPrimaryKey)) {
+                        throw new CdcException("table " + table + " has no primary key and no usable replica identity: once it is"
+                                + " published, PostgreSQL rejects its UPDATEs and DELETEs; add a primary key, or run"
+                                + " ALTER TABLE " + quoteIdent(table.schema()) + "." + quoteIdent(table.name()) + " REPLICA IDENTITY FULL");
+                    }
+                    if (!rs.getBoolean(4) && config.snapshotMode() != SnapshotMode.NONE) {
+                        throw new CdcException("user '" + config.user() + "' may not read " + table + ", which the snapshot needs;"
+                                + " GRANT SELECT ON " + quoteIdent(table.schema()) + "." + quoteIdent(table.name()) + " TO "
+                                + quoteIdent(config.user()));
+                    }
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new CdcException("captured table" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
+                    + (missing.size() > 1 ? " do" : " does") + " not exist in database '" + config.database()
+                    + "'; create " + (missing.size() > 1 ? "them" : "it") + " or remove " + (missing.size() > 1 ? "them" : "it")
+                    + " from tables (names are case-sensitive: schema.table as PostgreSQL stores them)");
+        }
+    }
+
+    private void checkSlot(Connection c) throws SQLException {
+        // to_jsonb keeps the query valid on versions without wal_status (before PostgreSQL 13).
+        String sql = "SELECT s.plugin, s.database, s.active, s.active_pid, to_jsonb(s) ->> 'wal_status',"
+                + " (SELECT a.application_name || ' from ' || coalesce(host(a.client_addr), 'local socket')"
+                + "    FROM pg_stat_activity a WHERE a.pid = s.active_pid)"
+                + " FROM pg_replication_slots s WHERE s.slot_name = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, config.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    LOG.info("replication slot '{}' does not exist yet; it will be created", config.slotName());
+                    return;
+                }
+                String slot = config.slotName();
+                String plugin = rs.getString(1);
+                String database = rs.getString(2);
+                if (!"pgoutput".equals(plugin)) {
+                    throw new CdcException("replication slot '" + slot + "' uses the '" + plugin + "' plugin, not pgoutput; drop it"
+                            + " (SELECT pg_drop_replication_slot('" + slot + "')) or give this engine another slotName");
+                }
+                if (!config.database().equals(database)) {
+                    throw new CdcException("replication slot '" + slot + "' belongs to database '" + database + "', not '"
+                            + config.database() + "'; give this engine another slotName");
+                }
+                if (rs.getBoolean(3)) {
+                    String holder = rs.getString(6);
+                    throw new CdcException("replication slot '" + slot + "' is in use by another consumer (pid " + rs.getInt(4)
+                            + (holder == null ? "" : ", " + holder) + "); stop that consumer, or give this engine another slotName");
+                }
+                if ("lost".equals(rs.getString(5))) {
+                    throw new CdcException("replication slot '" + slot + "' is lost: PostgreSQL removed WAL it still needed"
+                            + " (max_slot_wal_keep_size), so changes are missing; drop the slot (SELECT pg_drop_replication_slot('"
+                            + slot + "')) and start again with a snapshot to resynchronise");
+                }
+            }
+        }
+    }
+
+    private static String queryString(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** Quotes an identifier for a hint the user copies; never used to run SQL. */
+    static String quoteIdent(String identifier) {
+        return identifier.matches("[a-z_][a-z0-9_]*") ? identifier : "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+}
