@@ -4,9 +4,11 @@ import io.pgcdc.internal.ConnectorValidation;
 import io.pgcdc.internal.DebeziumProperties;
 import io.pgcdc.internal.EngineDriver;
 import io.pgcdc.internal.Preflight;
+import io.pgcdc.internal.StreamingProbe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -56,6 +58,7 @@ public final class CdcEngine implements AutoCloseable {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(CdcEngine.class);
+    private static final long PROBE_INTERVAL_MILLIS = 20;
 
     private final CdcConfig config;
     private final ChangeListener listener;
@@ -145,21 +148,37 @@ public final class CdcEngine implements AutoCloseable {
     }
 
     private void awaitStreaming() {
-        boolean started;
+        long deadline = System.nanoTime() + config.startTimeout().toNanos();
+        boolean capturing = false;
         try {
-            started = polling.await(config.startTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            if (polling.await(config.startTimeout().toNanos(), TimeUnit.NANOSECONDS) && state == State.STARTING) {
+                try (StreamingProbe probe = StreamingProbe.open(config)) {
+                    while (state == State.STARTING && !(capturing = probe.isCapturing()) && System.nanoTime() < deadline) {
+                        Thread.sleep(PROBE_INTERVAL_MILLIS);
+                    }
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();
             throw new CdcException("interrupted while starting engine '" + config.name() + "'", e);
+        } catch (SQLException | CdcException e) {
+            CdcException error = e instanceof CdcException ? (CdcException) e
+                    : new CdcException("cannot watch engine '" + config.name() + "' start: " + e.getMessage(), e);
+            fail(error);
+            stopDriver();
+            throw error;
         }
         if (state == State.FAILED) {
             throw failure;
         }
-        if (!started) {
-            CdcException timeout = new CdcException("engine '" + config.name() + "' did not start within " + config.startTimeout()
-                    + "; PostgreSQL may be slow to create the slot (it waits for running transactions to finish):"
-                    + " look for long-running transactions, or raise startTimeout");
+        if (state != State.STARTING) {
+            throw new CdcException("engine '" + config.name() + "' was closed while starting");
+        }
+        if (!capturing) {
+            CdcException timeout = new CdcException("engine '" + config.name() + "' did not start streaming within "
+                    + config.startTimeout() + "; slot '" + config.slotName() + "' never became active: look for long-running"
+                    + " transactions (the slot waits for them) or another consumer, or raise startTimeout");
             fail(timeout);
             stopDriver();
             throw timeout;

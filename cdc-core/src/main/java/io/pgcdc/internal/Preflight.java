@@ -76,6 +76,15 @@ public final class Preflight {
         return props;
     }
 
+    /**
+     * Opens an ordinary JDBC connection with the engine's settings; the caller closes it.
+     *
+     * @throws CdcException describing why it cannot connect
+     */
+    public static Connection openConnection(CdcConfig config) {
+        return new Preflight(config).connect();
+    }
+
     private Connection connect() {
         String url = "jdbc:postgresql://" + hostForUrl(config.host()) + ":" + config.port() + "/" + urlEncode(config.database());
         try {

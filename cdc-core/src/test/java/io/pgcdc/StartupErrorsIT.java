@@ -1,0 +1,118 @@
+package io.pgcdc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgcdc.testkit.PostgresExtension;
+import io.pgcdc.testkit.TestDatabase;
+import io.pgcdc.testkit.TestPostgres;
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Each way a start can go wrong gives a CdcException that says what happened and what to do. */
+@ExtendWith(PostgresExtension.class)
+class StartupErrorsIT {
+
+    @Test
+    void wrongPasswordSaysAuthenticationFailed(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).password("wrong-password").build(), new RecordingListener());
+        assertThatThrownBy(engine::start)
+                .isInstanceOf(CdcException.class)
+                .hasMessageStartingWith("authentication failed for user '" + db.user() + "' at " + db.host() + ":" + db.port())
+                .hasMessageContaining("check the user and password")
+                .hasMessageNotContaining("wrong-password");
+        assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
+        assertThat(engine.failure()).isPresent();
+    }
+
+    @Test
+    void unreachableServerSaysWhereItTriedAndWhatToCheck(TestDatabase db) throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).host("127.0.0.1").port(closedPort).build(), new RecordingListener());
+        assertThatThrownBy(engine::start)
+                .isInstanceOf(CdcException.class)
+                .hasMessageStartingWith("cannot connect to PostgreSQL at 127.0.0.1:" + closedPort)
+                .hasMessageContaining("check host and port");
+    }
+
+    @Test
+    void walLevelReplicaSaysHowToEnableLogicalDecoding() {
+        try (TestPostgres replicaOnly = TestPostgres.embedded().setting("wal_level", "replica").start();
+             TestDatabase db = replicaOnly.createDatabase("wal_level")) {
+            TestConfigs.createTransactions(db);
+            CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).build(), new RecordingListener());
+            assertThatThrownBy(engine::start)
+                    .isInstanceOf(CdcException.class)
+                    .hasMessageStartingWith("wal_level is 'replica'")
+                    .hasMessageContaining("ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL");
+        }
+    }
+
+    @Test
+    void missingTableIsNamed(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).tables("public.no_such_table").build(), new RecordingListener());
+        assertThatThrownBy(engine::start)
+                .isInstanceOf(CdcException.class)
+                .hasMessage("captured table public.no_such_table does not exist in database '" + db.name() + "'; create it or remove it"
+                        + " from tables (names are case-sensitive: schema.table as PostgreSQL stores them)");
+    }
+
+    @Test
+    void slotInUseByAnotherEngineFailsFastNamingTheHolder(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        CdcConfig config = TestConfigs.transactions(db).build();
+        try (CdcEngine first = CdcEngine.create(config, new RecordingListener())) {
+            first.start();
+            CdcEngine second = CdcEngine.create(config, new RecordingListener());
+            assertThatThrownBy(second::start)
+                    .isInstanceOf(CdcException.class)
+                    .hasMessageStartingWith("replication slot '" + config.slotName() + "' is in use by another consumer (pid ")
+                    .hasMessageContaining("stop that consumer, or give this engine another slotName");
+            assertThat(first.state()).as("the first engine is untouched").isEqualTo(CdcEngine.State.RUNNING);
+        }
+    }
+
+    @Test
+    void tableWithoutPrimaryKeyIsRefusedBeforeItBreaksTheApplicationsUpdates(TestDatabase db) {
+        db.execute("CREATE TABLE events_log (id int, note text)");
+        CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).tables("public.events_log").build(), new RecordingListener());
+        assertThatThrownBy(engine::start)
+                .isInstanceOf(CdcException.class)
+                .hasMessageStartingWith("table public.events_log has no primary key and no usable replica identity")
+                .hasMessageContaining("ALTER TABLE public.events_log REPLICA IDENTITY FULL");
+        db.execute("UPDATE events_log SET note = 'still writable'");
+    }
+
+    @Test
+    void userWithoutReplicationIsToldWhichGrantIsMissing(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        db.execute("CREATE ROLE plain_" + db.name() + " LOGIN PASSWORD 'plain-pw'");
+        try {
+            CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).user("plain_" + db.name()).password("plain-pw").build(),
+                    new RecordingListener());
+            assertThatThrownBy(engine::start)
+                    .isInstanceOf(CdcException.class)
+                    .hasMessage("user 'plain_" + db.name() + "' may not use logical replication; grant it with ALTER ROLE plain_"
+                            + db.name() + " REPLICATION");
+        } finally {
+            db.execute("DROP ROLE plain_" + db.name());
+        }
+    }
+
+    @Test
+    void invalidDebeziumPropertySurfacesFromStartInsteadOfOnlyInLogs(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).property("decimal.handling.mode", "bogus").build(),
+                new RecordingListener());
+        assertThatThrownBy(engine::start)
+                .isInstanceOf(CdcException.class)
+                .hasMessageStartingWith("Debezium rejects the configuration: decimal.handling.mode: ");
+        assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
+    }
+}
