@@ -295,16 +295,21 @@ public final class CdcConfig {
             return this;
         }
 
-        /** Adds tables to capture, each {@code schema.table} or {@code table} (meaning {@code public.table}). */
+        /**
+         * Sets the tables to capture, replacing any set before: each {@code schema.table}, or
+         * {@code table} meaning {@code public.table}, as PostgreSQL stores the names (case-sensitive).
+         */
         public Builder tables(String... tables) {
+            this.tables.clear();
             for (String t : tables) {
                 this.tables.add(TableId.parse(t));
             }
             return this;
         }
 
-        /** Adds tables to capture. */
+        /** Sets the tables to capture, replacing any set before. */
         public Builder tables(TableId... tables) {
+            this.tables.clear();
             for (TableId t : tables) {
                 this.tables.add(Objects.requireNonNull(t, "table"));
             }
@@ -391,6 +396,11 @@ public final class CdcConfig {
             }
             if (tables.isEmpty()) {
                 throw new IllegalArgumentException("tables must name at least one table to capture");
+            }
+            for (TableId t : tables) {
+                if (t.schema().indexOf(',') >= 0 || t.name().indexOf(',') >= 0) {
+                    throw new IllegalArgumentException("table names with ',' cannot be captured: Debezium splits its include list on commas");
+                }
             }
             if (slotName != null && !SLOT.matcher(slotName).matches()) {
                 throw new IllegalArgumentException("slotName must be 1-63 lower-case letters, digits or '_', not '" + slotName + "'");

@@ -105,9 +105,6 @@ public final class DebeziumProperties {
             if ("\\^$.|?*+()[]{}".indexOf(c) >= 0) {
                 sb.append('\\');
             }
-            if (c == ',') {
-                throw new IllegalArgumentException("table names with ',' cannot be captured: Debezium splits its include list on commas");
-            }
             sb.append(c);
         }
         return sb.toString();
