@@ -1,0 +1,40 @@
+/**
+ * In-process change data capture for PostgreSQL: implement a {@link io.pgcdc.ChangeListener}, describe
+ * what to capture in a {@link io.pgcdc.CdcConfig}, and run a {@link io.pgcdc.CdcEngine}.
+ *
+ * <pre>{@code
+ * CdcConfig config = CdcConfig.builder()
+ *         .host("localhost").port(5432).database("shop")
+ *         .user("cdc").password(System.getenv("PGCDC_PASSWORD"))
+ *         .tables("public.transactions")
+ *         .offsetStore(OffsetStore.file(Path.of("offsets.dat")))   // resume where the last run stopped
+ *         .build();
+ *
+ * ChangeListener listener = new ChangeListener() {
+ *     @Override
+ *     public void onInsert(ChangeEvent event) {
+ *         Row row = event.after();
+ *         BigDecimal amount = row.getDecimal("amount");        // every digit PostgreSQL stored
+ *         cache.put(row.getString("transaction_id"), amount);
+ *     }
+ *
+ *     @Override
+ *     public void onDelete(ChangeEvent event) {
+ *         cache.remove(event.key().getString("transaction_id"));
+ *     }
+ * };
+ *
+ * try (CdcEngine engine = CdcEngine.create(config, listener)) {
+ *     engine.start();                  // throws CdcException saying what to fix if it cannot
+ *     engine.awaitTermination(Duration.ofDays(1));
+ * }                                    // close(): delivers what was read, stores the offset
+ * }</pre>
+ *
+ * <p>Guarantees: events arrive in commit order, on one thread; an event's offset is stored only after
+ * its callback returned, so a restart resumes right after the last handled event. A callback that
+ * throws stops the engine and its event is delivered again on the next start.
+ *
+ * <p>Everything is non-null unless its documentation says otherwise ({@link io.pgcdc.ChangeEvent#before()},
+ * {@link io.pgcdc.ChangeEvent#key()}, SQL {@code NULL} values read from a {@link io.pgcdc.Row}, ...).
+ */
+package io.pgcdc;

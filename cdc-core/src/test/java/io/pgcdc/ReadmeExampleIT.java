@@ -1,0 +1,107 @@
+package io.pgcdc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgcdc.testkit.PostgresExtension;
+import io.pgcdc.testkit.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The README's listener example, compiled and run here; a second test keeps the README's copy
+ * identical to the lines between the markers below.
+ */
+@ExtendWith(PostgresExtension.class)
+class ReadmeExampleIT {
+
+    private static final Path README = Path.of("..", "README.md");
+    private static final Path SELF = Path.of("src", "test", "java", "io", "pgcdc", "ReadmeExampleIT.java");
+
+    private TestDatabase db;
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+
+    @Test
+    void theReadmeListenerPrintsPaymentsAndDeletions(TestDatabase db) throws Exception {
+        this.db = db;
+        TestConfigs.createTransactions(db);
+        CdcConfig config = TestConfigs.transactions(db).build();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            example(config);
+        } finally {
+            System.setOut(original);
+        }
+        assertThat(captured.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.matches("^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} .*")))
+                .containsExactly("paid 12.50 USD by alice", "deleted tx-1");
+    }
+
+    private void example(CdcConfig config) throws Exception {
+        // README:listener:begin
+        ChangeListener listener = new ChangeListener() {
+            @Override
+            public void onInsert(ChangeEvent event) {
+                Row row = event.after();
+                System.out.println("paid " + row.getDecimal("amount") + " " + row.getString("currency")
+                        + " by " + row.getString("user_id"));
+            }
+
+            @Override
+            public void onDelete(ChangeEvent event) {
+                System.out.println("deleted " + event.key().getString("transaction_id"));
+            }
+        };
+
+        try (CdcEngine engine = CdcEngine.create(config, listener)) {
+            engine.start();      // returns once changes are captured; throws CdcException saying what to fix
+            runApplication();    // meanwhile, changes arrive on the engine's delivery thread
+        }                        // close(): delivers what was read, stores the offset, releases the slot
+        // README:listener:end
+    }
+
+    private void runApplication() {
+        db.execute("INSERT INTO transactions (transaction_id, user_id, amount, currency) VALUES ('tx-1', 'alice', 12.50, 'USD')",
+                "DELETE FROM transactions WHERE transaction_id = 'tx-1'");
+        await().atMost(Duration.ofSeconds(30)).until(() -> captured.toString(StandardCharsets.UTF_8).contains("deleted tx-1"));
+    }
+
+    @Test
+    void theReadmeShowsExactlyTheCompiledExample() throws IOException {
+        List<String> source = Files.readAllLines(SELF);
+        List<String> snippet = strip(source.subList(indexOf(source, "// README:listener:begin") + 1,
+                indexOf(source, "// README:listener:end")));
+        List<String> readme = Files.readAllLines(README);
+        int start = indexOf(readme, "<!-- listener-example: kept identical to cdc-core/src/test/java/io/pgcdc/ReadmeExampleIT.java -->");
+        List<String> block = new ArrayList<>();
+        for (int i = start + 2; !readme.get(i).startsWith("```"); i++) {
+            block.add(readme.get(i));
+        }
+        assertThat(strip(block)).containsExactlyElementsOf(snippet);
+    }
+
+    private static int indexOf(List<String> lines, String marker) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).trim().equals(marker)) {
+                return i;
+            }
+        }
+        throw new AssertionError("marker not found: " + marker);
+    }
+
+    private static List<String> strip(List<String> lines) {
+        int indent = lines.stream().filter(l -> !l.isBlank())
+                .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
+        return lines.stream().map(l -> l.isBlank() ? "" : l.substring(indent).stripTrailing()).collect(Collectors.toList());
+    }
+}
