@@ -226,9 +226,11 @@ public final class CdcEngine implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: delivers the events already read, stores the offset of the last one handled,
-     * and releases the replication slot (which PostgreSQL keeps for the next start). Waits at most
-     * {@link CdcConfig#stopTimeout()}; a listener still blocked then is interrupted. Idempotent.
+     * Stops gracefully: lets the callback in progress finish, delivers nothing more, stores the offset
+     * of the last handled event and releases the replication slot, which PostgreSQL keeps: the events
+     * not delivered yet come first on the next start. Waits at most {@link CdcConfig#stopTimeout()}; a
+     * callback still running then is interrupted, its event is not acknowledged, and the state becomes
+     * {@link State#FAILED}. Idempotent.
      */
     @Override
     public void close() {
@@ -289,7 +291,11 @@ public final class CdcEngine implements AutoCloseable {
         @Override
         public void completed(boolean success, String message, Throwable error) {
             synchronized (lock) {
-                if (failure == null && !success) {
+                if (failure == null && driver != null && driver.wasInterrupted()) {
+                    failure = new CdcException("engine '" + config.name() + "' did not stop within " + config.stopTimeout()
+                            + " because the listener was blocked; it was interrupted, and the event it was handling was not"
+                            + " acknowledged: it will be delivered again on the next start");
+                } else if (failure == null && !success) {
                     failure = Preflight.describeFailure(config, message, error);
                 }
                 state = failure != null ? State.FAILED : State.STOPPED;

@@ -27,7 +27,7 @@
  * try (CdcEngine engine = CdcEngine.create(config, listener)) {
  *     engine.start();                  // throws CdcException saying what to fix if it cannot
  *     engine.awaitTermination(Duration.ofDays(1));
- * }                                    // close(): delivers what was read, stores the offset
+ * }                                    // close(): the callback in progress finishes, the offset is stored
  * }</pre>
  *
  * <p>Guarantees: events arrive in commit order, on one thread; an event's offset is stored only after

@@ -2,6 +2,7 @@ package io.pgcdc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.pgcdc.testkit.PostgresExtension;
 import io.pgcdc.testkit.TestDatabase;
@@ -12,6 +13,9 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -228,5 +232,75 @@ class CdcEngineIT {
         assertThat(engine.state()).isEqualTo(CdcEngine.State.STOPPED);
         org.assertj.core.api.Assertions.assertThatThrownBy(engine::start).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("STOPPED");
+    }
+
+    @Test
+    void closeIsBoundedEvenWhenTheListenerBlocks(TestDatabase db) throws Exception {
+        TestConfigs.createTransactions(db);
+        CountDownLatch entered = new CountDownLatch(1);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        ChangeListener blocking = new ChangeListener() {
+            @Override
+            public void onInsert(ChangeEvent event) throws InterruptedException {
+                entered.countDown();
+                try {
+                    new CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    interrupted.set(true);
+                    throw e;
+                }
+            }
+        };
+        CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).stopTimeout(Duration.ofSeconds(2)).build(), blocking);
+        engine.start();
+        db.execute("INSERT INTO transactions (transaction_id) VALUES ('stuck')");
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+
+        assertTimeoutPreemptively(Duration.ofSeconds(30), engine::close);
+        assertThat(interrupted).isTrue();
+        assertThat(engine.awaitTermination(Duration.ofSeconds(10))).isTrue();
+        assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
+        assertThat(engine.failure()).get().extracting(Throwable::getMessage).asString()
+                .contains("did not stop within PT2S because the listener was blocked");
+    }
+
+    @Test
+    void closeLetsTheCallbackInProgressFinishAndTheRestComesOnTheNextStart(TestDatabase db, @TempDir Path dir) throws Exception {
+        TestConfigs.createTransactions(db);
+        CdcConfig config = TestConfigs.transactions(db).offsetStore(OffsetStore.file(dir.resolve("engine.offsets"))).build();
+        CountDownLatch entered = new CountDownLatch(1);
+        List<String> completed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean interrupted = new AtomicBoolean();
+        ChangeListener slow = new ChangeListener() {
+            @Override
+            public void onInsert(ChangeEvent event) {
+                entered.countDown();
+                try {
+                    Thread.sleep(500); // simulated work that close() must not cut short
+                } catch (InterruptedException e) {
+                    interrupted.set(true);
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                completed.add(event.after().getString("transaction_id"));
+            }
+        };
+        CdcEngine engine = CdcEngine.create(config, slow);
+        engine.start();
+        db.execute("INSERT INTO transactions (transaction_id) SELECT 'tx-' || i FROM generate_series(1, 5) i");
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        engine.close();
+
+        assertThat(interrupted).as("the callback in progress was interrupted").isFalse();
+        assertThat(engine.state()).isEqualTo(CdcEngine.State.STOPPED);
+        assertThat(completed).containsExactly("tx-1");
+
+        RecordingListener rest = new RecordingListener();
+        try (CdcEngine restarted = CdcEngine.create(config, rest)) {
+            restarted.start();
+            await().atMost(WAIT).until(() -> rest.size() >= 4);
+            Thread.sleep(300);
+        }
+        assertThat(rest.events()).extracting(e -> e.after().getString("transaction_id")).containsExactly("tx-2", "tx-3", "tx-4", "tx-5");
     }
 }

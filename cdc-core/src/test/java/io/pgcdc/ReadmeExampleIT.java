@@ -66,7 +66,7 @@ class ReadmeExampleIT {
         try (CdcEngine engine = CdcEngine.create(config, listener)) {
             engine.start();      // returns once changes are captured; throws CdcException saying what to fix
             runApplication();    // meanwhile, changes arrive on the engine's delivery thread
-        }                        // close(): delivers what was read, stores the offset, releases the slot
+        }                        // close(): the callback in progress finishes, the offset is stored
         // README:listener:end
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,9 @@ public final class EngineDriver {
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread runner;
     private volatile Thread deliveryThread;
+    private volatile boolean interrupted;
+    private volatile boolean stopping;
+    private final ReentrantLock delivering = new ReentrantLock();
 
     /** Builds the engine; nothing runs until {@link #start()}. */
     public EngineDriver(String name, Properties properties, RecordHandler handler, Observer observer) {
@@ -78,6 +82,11 @@ public final class EngineDriver {
         runner.start();
     }
 
+    /** Whether {@link #stop} had to interrupt the engine because it did not stop in time. */
+    public boolean wasInterrupted() {
+        return interrupted;
+    }
+
     /** Whether the engine ended and called its completion callback. */
     public boolean isFinished() {
         return finished.getCount() == 0;
@@ -89,27 +98,38 @@ public final class EngineDriver {
     }
 
     /**
-     * Asks the engine to stop gracefully (deliver what it polled, flush offsets) and waits up to
-     * {@code timeout}; after that, interrupts the delivery and engine threads.
+     * Stops gracefully: lets the callback in progress finish, delivers nothing more, flushes offsets
+     * and stops Debezium. A callback still running after {@code timeout} is interrupted; its event is
+     * not acknowledged.
      *
-     * @return whether the engine ended within the timeout
+     * @return whether the engine ended within the timeout (plus a short grace period after an interrupt)
      */
     public boolean stop(Duration timeout) throws InterruptedException {
         if (isFinished()) {
             return true;
         }
         long deadline = System.nanoTime() + timeout.toNanos();
+        stopping = true;
+        // Debezium's own close interrupts the delivery thread at once; wait for the callback in progress first.
+        if (delivering.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            delivering.unlock();
+        } else {
+            LOG.warn("engine {}: a listener callback still runs after {}; interrupting it", name, timeout);
+            interrupted = true;
+            Thread delivery = deliveryThread;
+            if (delivery != null) {
+                delivery.interrupt();
+            }
+        }
         Thread stopper = new Thread(() -> closeEngine(deadline), "pgcdc-" + name + "-stop");
         stopper.setDaemon(true);
         stopper.start();
-        if (finished.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        long grace = Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(5));
+        if (finished.await(grace, TimeUnit.NANOSECONDS)) {
             return true;
         }
-        LOG.warn("engine {} did not stop within {}; interrupting its delivery thread", name, timeout);
-        Thread delivery = deliveryThread;
-        if (delivery != null) {
-            delivery.interrupt();
-        }
+        LOG.warn("engine {} did not stop in time; interrupting its threads", name);
+        interrupted = true;
         runner.interrupt();
         stopper.interrupt();
         return finished.await(2, TimeUnit.SECONDS);
@@ -151,7 +171,22 @@ public final class EngineDriver {
         public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
                                 DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
             deliveryThread = Thread.currentThread();
+            delivering.lockInterruptibly();
+            try {
+                deliver(records, committer);
+            } finally {
+                delivering.unlock();
+            }
+        }
+
+        private void deliver(List<RecordChangeEvent<SourceRecord>> records,
+                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
             for (RecordChangeEvent<SourceRecord> record : records) {
+                if (stopping) {
+                    // Closing: acknowledge what was handled and leave the rest of the batch for the next start.
+                    committer.markBatchFinished();
+                    throw new StopEngineException("engine " + name + " is closing");
+                }
                 try {
                     handler.handle(record.record());
                 } catch (InterruptedException e) {

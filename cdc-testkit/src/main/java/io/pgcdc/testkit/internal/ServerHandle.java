@@ -18,5 +18,5 @@ public interface ServerHandle extends AutoCloseable {
     String description();
 
     @Override
-    void close() throws Exception;
+    void close() throws java.io.IOException;
 }
