@@ -1,0 +1,2 @@
+/** The {@code pgcdc-generator} command line; needs picocli on the class path (an optional dependency). */
+package io.pgcdc.generator.cli;

@@ -1,0 +1,2 @@
+/** Writing internals of the generator; not an API. */
+package io.pgcdc.generator.internal;
