@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pgcdc-generator", mixinStandardHelpOptions = true, version = "pgcdc-generator 0.1.0-SNAPSHOT",
         sortOptions = false, usageHelpAutoWidth = true,
-        description = {"Writes realistic fake financial transactions (inserts, updates of amounts, deletes) into the",
-                "transactions table, creating it from sql/010_transactions.sql when missing.",
-                "Without --count or --duration it runs until Ctrl-C."},
+        description = {"Writes realistic fake financial transactions (inserts, updates of amounts, deletes) into the"
+                + " transactions table, creating it from sql/010_transactions.sql when missing."
+                + " Without --count or --duration it runs until Ctrl-C.", ""},
         footer = {"", "Example: PGPASSWORD=secret pgcdc-generator --url jdbc:postgresql://localhost:5433/postgres "
                 + "--count 100000 --rate 2000"})
 public final class GeneratorCommand implements Callable<Integer> {
@@ -56,7 +56,7 @@ public final class GeneratorCommand implements Callable<Integer> {
     @Option(names = "--rows-per-transaction", paramLabel = "N", description = "rows per database transaction (default: ${DEFAULT-VALUE})")
     int rowsPerTransaction = Workload.DEFAULT_ROWS_PER_TRANSACTION;
 
-    @Option(names = "--mix", paramLabel = "I,U,D", split = ",",
+    @Option(names = "--mix", paramLabel = "I,U,D", split = ",", arity = "1", hideParamSyntax = true,
             description = "percent inserts, updates, deletes; adding up to 100 (default: 70,20,10)")
     int[] mix = {Workload.DEFAULT_INSERT_PERCENT, Workload.DEFAULT_UPDATE_PERCENT, Workload.DEFAULT_DELETE_PERCENT};
 

@@ -1,4 +1,10 @@
-package io.pgcdc;
+package io.pgcdc.bench;
+
+import io.pgcdc.CdcConfig;
+import io.pgcdc.CdcEngine;
+import io.pgcdc.ChangeEvent;
+import io.pgcdc.ChangeListener;
+import io.pgcdc.SnapshotMode;
 
 import io.pgcdc.testkit.TestDatabase;
 import io.pgcdc.testkit.TestPostgres;
@@ -16,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * time against the test kit's PostgreSQL, with the engine's default poll interval and, as the
  * reference in the same run, Debezium's own default (500 ms).
  *
- * <p>Run: {@code mvn -q -pl cdc-testkit install -DskipTests && mvn -q -pl cdc-core test-compile exec:java
- * -Dexec.mainClass=io.pgcdc.LatencyBenchmark -Dexec.classpathScope=test -Dexec.args=500}
+ * <p>Run: {@code mvn -q -pl cdc-bench -am package -DskipTests && java -cp cdc-bench/target/pgcdc-bench.jar
+ * io.pgcdc.bench.LatencyBenchmark 500}
  */
 public final class LatencyBenchmark {
 
@@ -77,7 +83,6 @@ public final class LatencyBenchmark {
                     Thread.sleep(2);
                 }
             }
-            System.out.printf(Locale.ROOT, "first five (ms): %s%n", Arrays.toString(Arrays.stream(latencies).limit(5).map(n -> n / 1_000_000).toArray()));
             return latencies;
         }
     }
