@@ -1,8 +1,6 @@
 package io.pgcdc.generator.internal;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import io.pgcdc.generator.Schema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,9 +17,6 @@ import java.util.Set;
  * (shipped in this jar) when missing, and checked to have the shape the generator writes.
  */
 public final class TransactionsTable {
-
-    /** The schema script, as a class path resource. */
-    public static final String DDL_RESOURCE = "/io/pgcdc/sql/010_transactions.sql";
 
     private static final Set<String> TEXT = Set.of("character varying", "text", "character");
     private static final Map<String, Set<String>> EXPECTED = expected();
@@ -40,16 +35,9 @@ public final class TransactionsTable {
         return m;
     }
 
-    /** The schema script's text. */
+    /** The table's script, {@code sql/010_transactions.sql}. */
     public static String ddl() {
-        try (InputStream in = TransactionsTable.class.getResourceAsStream(DDL_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException(DDL_RESOURCE + " is missing from the class path: the cdc-generator jar is incomplete");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + DDL_RESOURCE + ": " + e.getMessage(), e);
-        }
+        return Schema.script(Schema.SCRIPTS.get(0));
     }
 
     /**
