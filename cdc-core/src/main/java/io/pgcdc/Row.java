@@ -112,6 +112,47 @@ public final class Row {
         return v instanceof byte[] ? ((byte[]) v).clone() : v;
     }
 
+    /**
+     * The value as a natural Java type, as JDBC's {@code getObject} gives it: {@code String},
+     * {@code Short}/{@code Integer}/{@code Long}, {@code Float}/{@code Double}, {@code Boolean},
+     * {@code BigDecimal} for numeric ({@code String} for {@code NaN} and infinities), {@code LocalDate},
+     * {@code LocalDateTime} for timestamp, {@code OffsetDateTime} (UTC) for timestamptz, {@code String}
+     * for json, uuid and time values, {@code byte[]} (a copy) for bytea, {@code List} for arrays.
+     */
+    public Object getObject(String column) {
+        int i = available(column);
+        Object v = values[i];
+        if (v == null) {
+            return null;
+        }
+        switch (type.kind(i)) {
+            case DATE:
+            case CONNECT_DATE:
+                return getLocalDate(column);
+            case TIMESTAMP_MILLIS:
+            case TIMESTAMP_MICROS:
+            case TIMESTAMP_NANOS:
+            case CONNECT_TIMESTAMP:
+                return getTimestamp(column);
+            case ZONED_TIMESTAMP:
+                return OffsetDateTime.parse((String) v).withOffsetSameInstant(ZoneOffset.UTC);
+            case CONNECT_DECIMAL:
+            case VARIABLE_SCALE_DECIMAL:
+                return getDecimal(column);
+            default:
+                break;
+        }
+        if (type.kind(i) == RowType.Kind.DECIMAL_STRING) {
+            String s = (String) v;
+            return isSpecialNumeric(s) ? s : new BigDecimal(s);
+        }
+        return v instanceof byte[] ? ((byte[]) v).clone() : v;
+    }
+
+    private static boolean isSpecialNumeric(String s) {
+        return s.equals("NaN") || s.endsWith("Infinity");
+    }
+
     /** Text of a text-like column; numbers and booleans as their string form; temporal values in ISO-8601. */
     public String getString(String column) {
         int i = available(column);
@@ -223,8 +264,9 @@ public final class Row {
         }
         switch (type.kind(i)) {
             case STRING:
+            case DECIMAL_STRING:
                 String s = (String) v;
-                if (s.equals("NaN") || s.endsWith("Infinity")) {
+                if (isSpecialNumeric(s)) {
                     throw new ArithmeticException("column '" + column + "' of " + type.table() + " is " + s
                             + ", which a BigDecimal cannot hold; read it with getString");
                 }
@@ -376,7 +418,8 @@ public final class Row {
             case ZONED_TIMESTAMP: return "getInstant";
             case JSON: return "getJson";
             case CONNECT_DECIMAL: case VARIABLE_SCALE_DECIMAL: return "getDecimal";
-            case STRING: return "getString (or getDecimal for numeric)";
+            case DECIMAL_STRING: return "getDecimal or getString";
+            case STRING: return "getString";
             default: return "get";
         }
     }

@@ -17,7 +17,7 @@ final class RowType {
 
     /** How a column's Debezium value is represented, which decides what the typed getters accept. */
     enum Kind {
-        STRING, INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, BYTES,
+        STRING, DECIMAL_STRING, INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, BYTES,
         DATE, TIME_MILLIS, TIME_MICROS, TIME_NANOS, TIMESTAMP_MILLIS, TIMESTAMP_MICROS, TIMESTAMP_NANOS,
         ZONED_TIMESTAMP, ZONED_TIME, JSON, UUID, CONNECT_DECIMAL, VARIABLE_SCALE_DECIMAL, CONNECT_DATE,
         CONNECT_TIMESTAMP, CONNECT_TIME, ARRAY, MAP, STRUCT, OTHER
@@ -54,12 +54,22 @@ final class RowType {
             Field f = fields.get(i);
             names[i] = f.name();
             kinds[i] = kindOf(f.schema());
-            typeNames[i] = f.schema().name() != null ? f.schema().name() : f.schema().type().getName();
+            String sourceType = sourceType(f.schema());
+            typeNames[i] = sourceType != null ? sourceType.toLowerCase(java.util.Locale.ROOT)
+                    : f.schema().name() != null ? f.schema().name() : f.schema().type().getName();
         }
         return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, typeNames, unavailablePlaceholder);
     }
 
+    /** Schema parameter Debezium sets with {@code column.propagate.source.type}: the PostgreSQL type, upper case. */
+    static final String SOURCE_TYPE_PARAMETER = "__debezium.source.column.type";
+
     static Kind kindOf(Schema schema) {
+        String sourceType = sourceType(schema);
+        if (schema.type() == Schema.Type.STRING && ("NUMERIC".equals(sourceType) || "DECIMAL".equals(sourceType))) {
+            // decimal.handling.mode=string: numeric arrives as text; only the propagated source type tells.
+            return Kind.DECIMAL_STRING;
+        }
         String name = schema.name();
         if (name != null) {
             switch (name) {
@@ -99,6 +109,10 @@ final class RowType {
         }
     }
 
+    private static String sourceType(Schema schema) {
+        return schema.parameters() == null ? null : schema.parameters().get(SOURCE_TYPE_PARAMETER);
+    }
+
     TableId table() {
         return table;
     }
@@ -128,7 +142,7 @@ final class RowType {
         return kinds[i];
     }
 
-    /** Debezium's semantic type name, or the Connect type, for error messages. */
+    /** The PostgreSQL type (when propagated), else Debezium's semantic type or the Connect type, for messages. */
     String typeName(int i) {
         return typeNames[i];
     }

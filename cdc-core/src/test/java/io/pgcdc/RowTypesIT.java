@@ -53,7 +53,15 @@ class RowTypesIT {
         assertThat(row.getString("uid")).isEqualTo("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
         assertThat(row.getString("note")).isEqualTo("hello");
         assertThatThrownBy(() -> row.getLong("price")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("getLong cannot read it, use");
+                .hasMessage("column 'price' of public.typed is numeric; getLong cannot read it, use getDecimal or getString");
+
+        assertThat(row.getObject("price")).isEqualTo(new BigDecimal("123456789.125"));
+        assertThat(row.getObject("id")).isEqualTo(9007199254740993L);
+        assertThat(row.getObject("seen")).isEqualTo(LocalDateTime.of(2026, 1, 2, 3, 4, 5, 678_901_000));
+        assertThat(row.getObject("at")).isEqualTo(java.time.OffsetDateTime.parse("2026-01-02T01:04:05.5Z"));
+        assertThat(row.getObject("born")).isEqualTo(LocalDate.of(1999, 12, 31));
+        assertThat(row.getObject("note")).isEqualTo("hello");
+        assertThat(row.getObject("raw")).isEqualTo(HexFormat.of().parseHex("deadbeef"));
         assertThatThrownBy(() -> row.getString("nope")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("no column 'nope' in public.typed; its columns are [id, small");
 

@@ -76,6 +76,8 @@ public final class DebeziumProperties {
         p.setProperty("decimal.handling.mode", "string");
         // Debezium skips truncates by default; a listener has an onTruncate callback for them.
         p.setProperty("skipped.operations", "none");
+        // Each field schema then names its PostgreSQL type: numeric (text in string mode) is told from text.
+        p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
         // Flush offsets after every batch: after a crash at most one batch is delivered again.
         p.setProperty("offset.flush.interval.ms", "0");
