@@ -2,7 +2,10 @@ package io.pgcdc;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -31,7 +34,11 @@ import org.apache.kafka.connect.data.Struct;
  */
 public final class Row {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Exact numbers: a json 261.40 reads as BigDecimal 261.40, never as the double 261.4.
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+            .build();
 
     private final RowType type;
     private final Object[] values;
@@ -354,7 +361,10 @@ public final class Row {
         }
     }
 
-    /** A json or jsonb column, parsed; each call returns a new tree the caller may change. */
+    /**
+     * A json or jsonb column, parsed, with numbers as exact {@code BigDecimal}s ({@code 261.40} stays
+     * {@code 261.40}); each call returns a new tree the caller may change.
+     */
     public JsonNode getJson(String column) {
         int i = available(column);
         Object v = values[i];

@@ -1,0 +1,191 @@
+package io.pgcdc.examples;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.pgcdc.CdcConfig;
+import io.pgcdc.CdcEngine;
+import io.pgcdc.ChangeEvent;
+import io.pgcdc.ChangeListener;
+import io.pgcdc.OffsetStore;
+import io.pgcdc.Row;
+import io.pgcdc.SnapshotMode;
+import io.pgcdc.SourcePosition;
+import io.pgcdc.generator.Workload;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.temporal.TemporalAccessor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tail -f} for tables: every change as one JSON object per line on stdout (op, table, key,
+ * before, after, source position), for pipes and scripts. With {@code --offsets} it resumes where the
+ * last run stopped. Logs go to stderr, so stdout holds only JSON.
+ */
+@Command(name = "Tail", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Streams changes as JSON lines on stdout; resumable with --offsets. Ctrl-C stops it cleanly.")
+public final class Tail implements Callable<Integer> {
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--tables", split = ",", description = "schema.table,... to capture (default: public.transactions)")
+    List<String> tables = List.of("public.transactions");
+
+    @Option(names = "--name", description = "engine name, and so the slot's (default: ${DEFAULT-VALUE})")
+    String name = "tail";
+
+    @Option(names = "--publication", description = "an existing publication to read (default: one created for --tables)")
+    String publication;
+
+    @Option(names = "--offsets", paramLabel = "FILE", description = "offsets file: a later run resumes after the last line printed")
+    Path offsets;
+
+    @Option(names = "--snapshot", description = "INITIAL (existing rows first), NONE or ALWAYS (default: ${DEFAULT-VALUE})")
+    SnapshotMode snapshot = SnapshotMode.NONE;
+
+    @Option(names = "--max-events", paramLabel = "N", description = "stop after N events (default: run until Ctrl-C)")
+    long maxEvents;
+
+    @Option(names = "--generate", paramLabel = "N",
+            description = "write N fake changes once streaming (default: 1000 on the embedded server, else 0); then stop after them")
+    Integer generate;
+
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN).build();
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Tail()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+        int toGenerate = generate != null ? generate : connection.embedded() ? 1_000 : 0;
+        long stopAfter = maxEvents > 0 ? maxEvents : toGenerate;
+        try (DemoDatabase db = connection.open(connection.embedded())) {
+            System.err.println("PostgreSQL: " + db.describe());
+            AtomicLong printed = new AtomicLong();
+            CountDownLatch enough = new CountDownLatch(1);
+            ChangeListener printer = new ChangeListener() {
+                @Override
+                public void onChange(ChangeEvent event) throws Exception {
+                    out.println(JSON.writeValueAsString(toJson(event)));
+                    out.flush();
+                    if (stopAfter > 0 && printed.incrementAndGet() >= stopAfter) {
+                        enough.countDown();
+                    }
+                }
+            };
+            try (CdcEngine engine = CdcEngine.create(config(db), printer)) {
+                Thread onCtrlC = new Thread(() -> {
+                    engine.close();
+                    enough.countDown();
+                }, "tail-shutdown");
+                Runtime.getRuntime().addShutdownHook(onCtrlC);
+                engine.start();
+                if (toGenerate > 0) {
+                    db.generator().run(Workload.builder().count(toGenerate).rate(500).rowsPerTransaction(10).build());
+                }
+                while (!enough.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    if (engine.state().isTerminal()) {
+                        break;
+                    }
+                }
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onCtrlC);
+                } catch (IllegalStateException shuttingDown) {
+                    // Ctrl-C: the hook closes the engine.
+                }
+                if (engine.failure().isPresent()) {
+                    System.err.println("error: " + engine.failure().get().getMessage());
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
+
+    private CdcConfig config(DemoDatabase db) {
+        CdcConfig.Builder b = connection.embedded() && tables.equals(List.of("public.transactions")) ? db.captureConfig(name)
+                : CdcConfig.builder().name(name).host(db.host).port(db.port).database(db.database)
+                        .user(db.captureUser).password(db.capturePassword);
+        b.tables(tables.toArray(String[]::new)).snapshotMode(snapshot);
+        if (publication != null) {
+            b.publicationName(publication).property("publication.autocreate.mode", "disabled");
+        }
+        if (offsets != null) {
+            b.offsetStore(OffsetStore.file(offsets));
+        }
+        return b.startTimeout(Duration.ofMinutes(2)).build();
+    }
+
+    /** One event as a JSON-ready map: values as their natural types, temporals in ISO-8601, bytea in base64. */
+    static Map<String, Object> toJson(ChangeEvent event) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("op", event.operation().code());
+        json.put("table", event.table().toString());
+        json.put("key", row(event.key()));
+        json.put("before", row(event.before()));
+        json.put("after", row(event.after()));
+        List<String> unavailable = new ArrayList<>();
+        for (Row r : new Row[] {event.before(), event.after()}) {
+            if (r != null) {
+                r.columns().stream().filter(r::isUnavailable).filter(c -> !unavailable.contains(c)).forEach(unavailable::add);
+            }
+        }
+        if (!unavailable.isEmpty()) {
+            json.put("unavailable", unavailable);
+        }
+        SourcePosition s = event.source();
+        Map<String, Object> source = new LinkedHashMap<>();
+        source.put("lsn", s.lsn().toString());
+        source.put("lastCommitLsn", s.lastCommitLsn() == null ? null : s.lastCommitLsn().toString());
+        source.put("txId", s.transactionId());
+        source.put("commitTime", s.commitTime().toString());
+        source.put("snapshot", event.isSnapshot());
+        json.put("source", source);
+        return json;
+    }
+
+    private static Map<String, Object> row(Row row) {
+        if (row == null) {
+            return null;
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (String column : row.columns()) {
+            if (!row.isUnavailable(column)) {
+                values.put(column, value(row.getObject(column)));
+            }
+        }
+        return values;
+    }
+
+    private static Object value(Object v) {
+        if (v instanceof TemporalAccessor) {
+            return v.toString();
+        }
+        if (v instanceof List) {
+            List<Object> list = new ArrayList<>();
+            ((List<?>) v).forEach(e -> list.add(value(e)));
+            return list;
+        }
+        if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof byte[]
+                || v instanceof BigDecimal) {
+            return v;
+        }
+        return v.toString();
+    }
+}
