@@ -5,17 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgcdc.generator.Schema;
+import io.pgcdc.testkit.ChildJvm;
 import io.pgcdc.testkit.PostgresExtension;
 import io.pgcdc.testkit.TestDatabase;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -27,36 +26,8 @@ class ExamplesIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Result(int exit, String out, String err) {
-        List<String> lines() {
-            return out.lines().collect(Collectors.toList());
-        }
-    }
-
-    private static Result run(Class<?> main, Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), main.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().remove("PGPASSWORD");
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(main.getSimpleName() + " did not finish within 180 s");
-        }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err.join(), StandardCharsets.UTF_8));
-    }
-
-    private static byte[] readAll(java.io.InputStream in) {
-        try {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+    private static ChildJvm.Result run(Class<?> main, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return ChildJvm.run(Duration.ofMinutes(3), main, env, args);
     }
 
     private static String[] serverOptions(TestDatabase db, String... more) {
@@ -68,9 +39,9 @@ class ExamplesIT {
 
     @Test
     void quickStartOnTheEmbeddedDefaultReceivesEveryChange() throws Exception {
-        Result r = run(QuickStart.class, Map.of(), "--changes", "600", "--rate", "2000");
-        assertThat(r.exit).as(r.out + r.err).isZero();
-        assertThat(r.out).contains("embedded PostgreSQL 17", "OK: every change the generator committed was received, once");
+        ChildJvm.Result r = run(QuickStart.class, Map.of(), "--changes", "600", "--rate", "2000");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("embedded PostgreSQL 17", "OK: every change the generator committed was received, once");
         String wrote = r.lines().stream().filter(l -> l.startsWith("generator wrote: ")).findFirst().orElseThrow();
         long inserts = Long.parseLong(wrote.replaceAll("generator wrote: (\\d+) inserts.*", "$1"));
         assertThat(r.lines().stream().filter(l -> l.startsWith("+ ")).count()).isEqualTo(inserts);
@@ -79,17 +50,17 @@ class ExamplesIT {
 
     @Test
     void quickStartAgainstAServerGivenByOptionsLeavesNoSlotBehind(TestDatabase db) throws Exception {
-        Result r = run(QuickStart.class, Map.of("PGPASSWORD", db.password()), serverOptions(db, "--changes", "300", "--quiet"));
-        assertThat(r.exit).as(r.out + r.err).isZero();
-        assertThat(r.out).contains("PostgreSQL at " + db.host() + ":" + db.port() + "/" + db.name(), "OK: every change");
+        ChildJvm.Result r = run(QuickStart.class, Map.of("PGPASSWORD", db.password()), serverOptions(db, "--changes", "300", "--quiet"));
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("PostgreSQL at " + db.host() + ":" + db.port() + "/" + db.name(), "OK: every change");
         assertThat(db.queryLong("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")).isZero();
     }
 
     @Test
     void auditTrailPrintsOneLinePerUpdateOnBothKindsOfServer(TestDatabase db) throws Exception {
-        for (Result r : List.of(run(AuditTrail.class, Map.of(), "--changes", "100"),
+        for (ChildJvm.Result r : List.of(run(AuditTrail.class, Map.of(), "--changes", "100"),
                 run(AuditTrail.class, Map.of("PGPASSWORD", db.password()), serverOptions(db, "--changes", "100")))) {
-            assertThat(r.exit).as(r.out + r.err).isZero();
+            assertThat(r.exit()).as(r.out() + r.err()).isZero();
             List<String> audit = r.lines().stream().filter(l -> l.contains(" changed ")).collect(Collectors.toList());
             String summary = r.lines().stream().filter(l -> l.endsWith("audit lines printed")).findFirst().orElseThrow();
             assertThat(summary).isEqualTo(audit.size() + " updates written, " + audit.size() + " audit lines printed");
@@ -99,8 +70,8 @@ class ExamplesIT {
 
     @Test
     void tailPrintsOneJsonObjectPerChange() throws Exception {
-        Result r = run(Tail.class, Map.of(), "--generate", "50");
-        assertThat(r.exit).as(r.err).isZero();
+        ChildJvm.Result r = run(Tail.class, Map.of(), "--generate", "50");
+        assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.lines()).hasSize(50);
         for (String line : r.lines()) {
             JsonNode event = JSON.readTree(line);
@@ -121,15 +92,15 @@ class ExamplesIT {
         }
         db.execute("INSERT INTO transactions (transaction_id, amount) SELECT 'old-' || i, i FROM generate_series(1, 10) i");
         Path offsets = dir.resolve("tail.offsets");
-        Result first = run(Tail.class, Map.of("PGPASSWORD", db.password()),
+        ChildJvm.Result first = run(Tail.class, Map.of("PGPASSWORD", db.password()),
                 serverOptions(db, "--offsets", offsets.toString(), "--snapshot", "initial", "--max-events", "10"));
-        assertThat(first.exit).as(first.err).isZero();
+        assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.lines()).hasSize(10).allSatisfy(l -> assertThat(JSON.readTree(l).get("op").asText()).isEqualTo("r"));
 
         db.execute("INSERT INTO transactions (transaction_id, amount) SELECT 'new-' || i, i FROM generate_series(1, 5) i");
-        Result second = run(Tail.class, Map.of("PGPASSWORD", db.password()),
+        ChildJvm.Result second = run(Tail.class, Map.of("PGPASSWORD", db.password()),
                 serverOptions(db, "--offsets", offsets.toString(), "--snapshot", "initial", "--max-events", "5"));
-        assertThat(second.exit).as(second.err).isZero();
+        assertThat(second.exit()).as(second.err()).isZero();
         List<String> ids = new ArrayList<>();
         for (String line : second.lines()) {
             JsonNode event = JSON.readTree(line);

@@ -2,17 +2,14 @@ package io.pgcdc.generator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgcdc.testkit.ChildJvm;
 import io.pgcdc.testkit.PostgresExtension;
 import io.pgcdc.testkit.TestDatabase;
 import io.pgcdc.generator.cli.GeneratorCommand;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -20,57 +17,40 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 class GeneratorCommandIT {
 
-    private record Result(int exit, String out, String err) {
-    }
-
-    private static Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), GeneratorCommand.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().remove("PGPASSWORD");
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        byte[] err = p.getErrorStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("the command did not finish within 60 s");
-        }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    private static ChildJvm.Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return ChildJvm.run(Duration.ofSeconds(60), GeneratorCommand.class, env, args);
     }
 
     @Test
     void writesTheRequestedChangesAndPrintsAOneLineSummary(TestDatabase db) throws Exception {
-        Result r = run(Map.of("PGPASSWORD", db.password()), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "1000",
+        ChildJvm.Result r = run(Map.of("PGPASSWORD", db.password()), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "1000",
                 "--mix", "80,10,10", "--rows-per-transaction", "50");
-        assertThat(r.exit).as(r.err).isZero();
-        assertThat(r.out.strip()).matches("wrote \\d+ inserts, \\d+ updates, \\d+ deletes in 20 transactions, .* changes/s");
-        assertThat(r.out + r.err).doesNotContain(db.password());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out().strip()).matches("wrote \\d+ inserts, \\d+ updates, \\d+ deletes in 20 transactions, .* changes/s");
+        assertThat(r.out() + r.err()).doesNotContain(db.password());
         assertThat(db.queryLong("SELECT count(*) FROM transactions")).isPositive();
     }
 
     @Test
     void helpListsTheOptions() throws Exception {
-        Result r = run(Map.of(), "--help");
-        assertThat(r.exit).isZero();
-        assertThat(r.out).contains("--url", "--user", "--password-env", "--password", "--count", "--duration", "--rate",
+        ChildJvm.Result r = run(Map.of(), "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("--url", "--user", "--password-env", "--password", "--count", "--duration", "--rate",
                 "--rows-per-transaction", "--mix", "--seed", "--verbose");
     }
 
     @Test
     void wrongPasswordIsAClearErrorWithoutStackTrace(TestDatabase db) throws Exception {
-        Result r = run(Map.of("PGPASSWORD", "wrong"), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "10");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: authentication failed for user '" + db.user() + "'").doesNotContain("\tat ");
+        ChildJvm.Result r = run(Map.of("PGPASSWORD", "wrong"), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "10");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: authentication failed for user '" + db.user() + "'").doesNotContain("\tat ");
     }
 
     @Test
     void verboseAddsTheStackTrace(TestDatabase db) throws Exception {
-        Result r = run(Map.of("PGPASSWORD", "wrong"), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "10", "--verbose");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("\tat ");
+        ChildJvm.Result r = run(Map.of("PGPASSWORD", "wrong"), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "10", "--verbose");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("\tat ");
     }
 
     @Test
@@ -79,18 +59,18 @@ class GeneratorCommandIT {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Result r = run(Map.of(), "--url", "jdbc:postgresql://127.0.0.1:" + port + "/postgres", "--count", "10");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: cannot connect to jdbc:postgresql://127.0.0.1:" + port + "/postgres")
+        ChildJvm.Result r = run(Map.of(), "--url", "jdbc:postgresql://127.0.0.1:" + port + "/postgres", "--count", "10");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: cannot connect to jdbc:postgresql://127.0.0.1:" + port + "/postgres")
                 .contains("check host and port").doesNotContain("\tat ");
     }
 
     @Test
     void aTableOfAnotherShapeIsAClearError(TestDatabase db) throws Exception {
         db.execute("CREATE TABLE transactions (id int PRIMARY KEY)");
-        Result r = run(Map.of("PGPASSWORD", db.password()), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "10");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).startsWith("error: table transactions does not have the shape the generator writes: ")
+        ChildJvm.Result r = run(Map.of("PGPASSWORD", db.password()), "--url", db.jdbcUrl(), "--user", db.user(), "--count", "10");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: table transactions does not have the shape the generator writes: ")
                 .contains("column transaction_id is missing").doesNotContain("\tat ");
     }
 
@@ -104,8 +84,8 @@ class GeneratorCommandIT {
         assertUsageError(run(Map.of(), "--rows-per-transaction", "0"), "--rows-per-transaction must be between 1 and 1000000");
     }
 
-    private static void assertUsageError(Result r, String message) {
-        assertThat(r.exit).as(r.err).isEqualTo(2);
-        assertThat(r.err).contains(message).doesNotContain("\tat ");
+    private static void assertUsageError(ChildJvm.Result r, String message) {
+        assertThat(r.exit()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains(message).doesNotContain("\tat ");
     }
 }

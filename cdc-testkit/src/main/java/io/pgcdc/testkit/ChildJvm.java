@@ -1,0 +1,94 @@
+package io.pgcdc.testkit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a main class in a separate JVM with this JVM's class path, as a user runs a command: its own
+ * environment, exit code and output streams. For command-line tests, and for crash tests that kill
+ * the child.
+ */
+public final class ChildJvm {
+
+    /** What a finished child did. */
+    public record Result(int exit, String out, String err) {
+        /** Standard output, line by line. */
+        public List<String> lines() {
+            return out.lines().toList();
+        }
+    }
+
+    private final Process process;
+    private final CompletableFuture<byte[]> out;
+    private final CompletableFuture<byte[]> err;
+
+    private ChildJvm(Process process) {
+        this.process = process;
+        this.out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
+        this.err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+    }
+
+    /**
+     * Starts {@code main} with {@code args}; {@code env} is added to this JVM's environment, without
+     * {@code PGPASSWORD}, so that a password reaches the child only when a test gives it.
+     */
+    public static ChildJvm start(Class<?> main, Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().remove("PGPASSWORD");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        return new ChildJvm(p);
+    }
+
+    /** Starts {@code main} and waits for it to finish; fails if it takes longer than {@code timeout}. */
+    public static Result run(Duration timeout, Class<?> main, Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
+        return start(main, env, args).await(timeout);
+    }
+
+    /** Waits for the child to exit; kills it and fails after {@code timeout}. */
+    public Result await(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the child JVM did not finish within " + timeout);
+        }
+        return result();
+    }
+
+    /** Kills the child at once, as {@code kill -9} does, and returns what it printed until then. */
+    public Result kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+        return result();
+    }
+
+    /** The child process, for its pid or liveness. */
+    public Process process() {
+        return process;
+    }
+
+    private Result result() {
+        return new Result(process.exitValue(), new String(out.join(), StandardCharsets.UTF_8), new String(err.join(), StandardCharsets.UTF_8));
+    }
+
+    private static byte[] readAll(InputStream in) {
+        try {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
