@@ -4,6 +4,7 @@ import io.pgcdc.internal.ConnectorValidation;
 import io.pgcdc.internal.DebeziumProperties;
 import io.pgcdc.internal.EngineDriver;
 import io.pgcdc.internal.Preflight;
+import io.pgcdc.internal.SafeFileOffsetStore;
 import io.pgcdc.internal.StreamingProbe;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -135,15 +136,24 @@ public final class CdcEngine implements AutoCloseable {
         awaitStreaming();
     }
 
+    /** Creates the offset directory, and reads the offset file now so that a corrupt one fails start() clearly. */
     private void prepareOffsetStore() {
         Optional<Path> file = config.offsetStore().file();
-        if (file.isPresent() && file.get().getParent() != null) {
+        if (file.isEmpty()) {
+            return;
+        }
+        if (file.get().getParent() != null) {
             try {
                 Files.createDirectories(file.get().getParent());
             } catch (IOException e) {
                 throw new CdcException("cannot create the offset directory " + file.get().getParent() + ": " + e
                         + "; check the path and its permissions", e);
             }
+        }
+        try {
+            SafeFileOffsetStore.read(file.get());
+        } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
+            throw new CdcException(e.getMessage(), e);
         }
     }
 

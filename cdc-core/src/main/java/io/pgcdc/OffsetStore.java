@@ -19,8 +19,10 @@ public final class OffsetStore {
     }
 
     /**
-     * Offsets in a file that survives restarts; its directory is created when missing. One file per
-     * engine: two engines must never share one.
+     * Offsets in a file that survives restarts and crashes: every save writes a new file, forces it to
+     * disk and renames it into place, so a crash leaves the old or the new offsets, never a torn file.
+     * A missing file means "first start"; a corrupt one stops {@link CdcEngine#start()} with an error
+     * instead of silently starting over. Its directory is created when missing. One file per engine.
      */
     public static OffsetStore file(Path file) {
         Objects.requireNonNull(file, "file");

@@ -115,4 +115,29 @@ class StartupErrorsIT {
                 .hasMessageStartingWith("Debezium rejects the configuration: decimal.handling.mode: ");
         assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
     }
+
+    @Test
+    void aCorruptOffsetFileStopsTheStartInsteadOfStartingOver(TestDatabase db, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        TestConfigs.createTransactions(db);
+        java.nio.file.Path offsets = dir.resolve("engine.offsets");
+        CdcConfig config = TestConfigs.transactions(db).snapshotMode(SnapshotMode.INITIAL).offsetStore(OffsetStore.file(offsets)).build();
+        db.execute("INSERT INTO transactions (transaction_id) VALUES ('existing')");
+        RecordingListener first = new RecordingListener();
+        try (CdcEngine engine = CdcEngine.create(config, first)) {
+            engine.start();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> first.size() >= 1);
+        }
+        byte[] whole = java.nio.file.Files.readAllBytes(offsets);
+        java.nio.file.Files.write(offsets, java.util.Arrays.copyOf(whole, whole.length / 2)); // torn, as by a crash mid-write
+
+        RecordingListener second = new RecordingListener();
+        CdcEngine engine = CdcEngine.create(config, second);
+        assertThatThrownBy(engine::start)
+                .isInstanceOf(CdcException.class)
+                .hasMessageStartingWith("offset file " + offsets + " is corrupt (checksum mismatch")
+                .hasMessageContaining("refusing to start from scratch");
+        assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
+        assertThat(second.events()).as("no silent re-snapshot").isEmpty();
+    }
 }

@@ -19,7 +19,7 @@ public final class DebeziumProperties {
     /** Debezium's stand-in for values PostgreSQL did not send; a {@code unavailable.value.placeholder} property overrides it. */
     public static final String DEFAULT_UNAVAILABLE_PLACEHOLDER = "__debezium_unavailable_value";
 
-    static final String FILE_OFFSET_STORE = "org.apache.kafka.connect.storage.FileOffsetBackingStore";
+    static final String FILE_OFFSET_STORE = SafeFileOffsetStore.class.getName();
     static final String MEMORY_OFFSET_STORE = "org.apache.kafka.connect.storage.MemoryOffsetBackingStore";
 
     private static final Pattern SECRET_KEY = Pattern.compile(
