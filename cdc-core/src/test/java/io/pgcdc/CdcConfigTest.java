@@ -62,6 +62,7 @@ class CdcConfigTest {
         assertThat(p.getProperty("skipped.operations")).isEqualTo("none");
         assertThat(p.getProperty("poll.interval.ms")).isEqualTo("10");
         assertThat(p.getProperty("column.propagate.source.type")).isEqualTo(".*");
+        assertThat(p.getProperty("provide.transaction.metadata")).isEqualTo("true");
         assertThat(p.getProperty("offset.flush.interval.ms")).isEqualTo("0");
         assertThat(p.getProperty("database.port")).isEqualTo("5433");
         assertThat(p.getProperty("database.password")).isEqualTo("s3cret-pw");

@@ -79,6 +79,9 @@ public final class DebeziumProperties {
         // Each field schema then names its PostgreSQL type: numeric (text in string mode) is told from text.
         p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
+        // Transaction END markers tell the engine when a group of changes sharing one LSN is complete,
+        // so that it never stores an offset inside such a group (see EngineDriver).
+        p.setProperty("provide.transaction.metadata", "true");
         // Flush offsets after every batch: after a crash at most one batch is delivered again.
         p.setProperty("offset.flush.interval.ms", "0");
         OffsetStore store = config.offsetStore();

@@ -8,10 +8,12 @@ import io.debezium.embedded.Connect;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +53,8 @@ public final class EngineDriver {
     private volatile Thread deliveryThread;
     private volatile boolean interrupted;
     private volatile boolean stopping;
+    private RecordChangeEvent<SourceRecord> held;
+    private long heldLsn;
     private final ReentrantLock delivering = new ReentrantLock();
 
     /** Builds the engine; nothing runs until {@link #start()}. */
@@ -182,6 +186,8 @@ public final class EngineDriver {
         private void deliver(List<RecordChangeEvent<SourceRecord>> records,
                              DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
             for (RecordChangeEvent<SourceRecord> record : records) {
+                Long lsn = streamedLsn(record.record());
+                releaseHeld(lsn, committer);
                 if (stopping) {
                     // Closing: acknowledge what was handled and leave the rest of the batch for the next start.
                     committer.markBatchFinished();
@@ -197,9 +203,38 @@ public final class EngineDriver {
                     committer.markBatchFinished();
                     throw new StopEngineException("record handler failed: " + e);
                 }
-                committer.markProcessed(record);
+                acknowledge(record, lsn, committer);
             }
             committer.markBatchFinished();
+        }
+
+        /** Acknowledges the held record once a record with another LSN shows its group ended. */
+        private void releaseHeld(Long nextLsn, DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+                throws InterruptedException {
+            if (held != null && (nextLsn == null || nextLsn != heldLsn)) {
+                committer.markProcessed(held);
+                held = null;
+            }
+        }
+
+        /**
+         * Records the offset of a handled record, except inside a group of changes that share one LSN.
+         *
+         * <p>PostgreSQL logs a multi-row insert (COPY) as one WAL record: its rows reach Debezium with the
+         * same LSN, and Debezium's pgoutput decoder marks each of them "last event for this LSN". An offset
+         * stored after some rows of such a group makes a restarted engine skip the rest of the group
+         * (measured: rows lost after a kill -9). So a streamed change's offset is held until the next
+         * record shows the group ended (another LSN, or the transaction's END marker); a restart then
+         * replays the whole group: repeats, never losses.
+         */
+        private void acknowledge(RecordChangeEvent<SourceRecord> record, Long lsn,
+                                 DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
+            if (lsn != null && isChange(record.record())) {
+                held = record;
+                heldLsn = lsn;
+            } else {
+                committer.markProcessed(record);
+            }
         }
 
         @Override
@@ -208,4 +243,22 @@ public final class EngineDriver {
         }
     }
 
+    /** The LSN of a streamed record (not a snapshot read), or {@code null}. */
+    private static Long streamedLsn(SourceRecord record) {
+        Map<String, ?> offset = record.sourceOffset();
+        if (offset == null || offset.containsKey("snapshot") || offset.containsKey("last_snapshot_record")) {
+            return null;
+        }
+        Object lsn = offset.get("lsn");
+        return lsn instanceof Number ? ((Number) lsn).longValue() : null;
+    }
+
+    /** Whether a record is a row change (or its tombstone), rather than a transaction marker or heartbeat. */
+    private static boolean isChange(SourceRecord record) {
+        if (record.value() == null) {
+            return true;
+        }
+        Object value = record.value();
+        return value instanceof Struct && ((Struct) value).schema().field("op") != null;
+    }
 }

@@ -124,9 +124,13 @@ public final class ConnectorRegistration implements Callable<Integer> {
         return registration;
     }
 
-    /** {@code name} moves to the top level; offset storage and flushing are the Connect worker's settings. */
+    /**
+     * {@code name} moves to the top level; offset storage and flushing are the Connect worker's settings;
+     * transaction markers serve only the embedded engine's acknowledgements.
+     */
     private static boolean isEmbeddedOnly(String key) {
-        return key.equals("name") || key.startsWith("offset.storage") || key.startsWith("offset.flush.");
+        return key.equals("name") || key.startsWith("offset.storage") || key.startsWith("offset.flush.")
+                || key.equals("provide.transaction.metadata");
     }
 
     /** Pretty-printed JSON, two-space indent, {@code \n} line ends on every platform, and a trailing newline. */

@@ -1,8 +1,9 @@
 package io.pgcdc.testkit;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,12 +30,13 @@ public final class ChildJvm {
     }
 
     private final Process process;
-    private final CompletableFuture<byte[]> out;
+    private final List<String> outLines = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<Void> out;
     private final CompletableFuture<byte[]> err;
 
     private ChildJvm(Process process) {
         this.process = process;
-        this.out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
+        this.out = CompletableFuture.runAsync(() -> readLines(process.getInputStream(), outLines));
         this.err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
     }
 
@@ -75,20 +78,52 @@ public final class ChildJvm {
         return result();
     }
 
+    /** Standard output lines printed so far, while the child runs. */
+    public List<String> linesSoFar() {
+        return List.copyOf(outLines);
+    }
+
+    /** Asks the child to stop as Ctrl-C or {@code kill} would (its shutdown hooks run), and waits. */
+    public Result terminate(Duration timeout) throws InterruptedException {
+        process.destroy();
+        return await(timeout);
+    }
+
     /** The child process, for its pid or liveness. */
     public Process process() {
         return process;
     }
 
     private Result result() {
-        return new Result(process.exitValue(), new String(out.join(), StandardCharsets.UTF_8), new String(err.join(), StandardCharsets.UTF_8));
+        out.join();
+        StringBuilder text = new StringBuilder();
+        outLines.forEach(l -> text.append(l).append('\n'));
+        return new Result(process.exitValue(), text.toString(), new String(err.join(), StandardCharsets.UTF_8));
     }
 
-    private static byte[] readAll(InputStream in) {
-        try {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private static void readLines(InputStream in, List<String> lines) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                lines.add(line);
+            }
+        } catch (IOException endOfChild) {
+            // Stream closed with the child: the lines read are all there are.
         }
+    }
+
+    /** Reads to the end; the JDK may close a dead child's stream under a reader, which ends it the same way. */
+    private static byte[] readAll(InputStream in) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                bytes.write(buffer, 0, n);
+            }
+        } catch (IOException endOfChild) {
+            // Stream closed with the child: what was read is all there is.
+        }
+        return bytes.toByteArray();
     }
 }
