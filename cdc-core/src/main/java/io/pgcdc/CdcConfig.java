@@ -67,6 +67,7 @@ public final class CdcConfig {
     private final Duration pollInterval;
     private final Duration startTimeout;
     private final Duration stopTimeout;
+    private final FailurePolicy failurePolicy;
     private final Map<String, String> properties;
 
     private CdcConfig(Builder b) {
@@ -86,6 +87,7 @@ public final class CdcConfig {
         this.pollInterval = b.pollInterval;
         this.startTimeout = b.startTimeout;
         this.stopTimeout = b.stopTimeout;
+        this.failurePolicy = b.failurePolicy;
         this.properties = Collections.unmodifiableMap(new LinkedHashMap<>(b.properties));
     }
 
@@ -111,6 +113,7 @@ public final class CdcConfig {
         b.pollInterval = pollInterval;
         b.startTimeout = startTimeout;
         b.stopTimeout = stopTimeout;
+        b.failurePolicy = failurePolicy;
         b.properties.putAll(properties);
         return b;
     }
@@ -194,6 +197,11 @@ public final class CdcConfig {
         return stopTimeout;
     }
 
+    /** What the engine does when a listener callback throws. */
+    public FailurePolicy failurePolicy() {
+        return failurePolicy;
+    }
+
     /** Extra Debezium properties, applied last; they override the properties this configuration derives. */
     public Map<String, String> properties() {
         return properties;
@@ -221,7 +229,7 @@ public final class CdcConfig {
                 && slotName.equals(c.slotName) && publicationName.equals(c.publicationName)
                 && snapshotMode == c.snapshotMode && offsetStore.equals(c.offsetStore)
                 && pollInterval.equals(c.pollInterval) && startTimeout.equals(c.startTimeout)
-                && stopTimeout.equals(c.stopTimeout) && properties.equals(c.properties);
+                && stopTimeout.equals(c.stopTimeout) && failurePolicy.equals(c.failurePolicy) && properties.equals(c.properties);
     }
 
     @Override
@@ -235,6 +243,7 @@ public final class CdcConfig {
         return "CdcConfig[name=" + name + ", " + user + "@" + host + ":" + port + "/" + database
                 + ", tables=" + tables + ", slot=" + slotName + ", publication=" + publicationName
                 + ", snapshot=" + snapshotMode + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
+                + ", onListenerFailure=" + failurePolicy
                 + ", properties=" + DebeziumProperties.masked(properties) + "]";
     }
 
@@ -254,6 +263,7 @@ public final class CdcConfig {
         private Duration pollInterval = DEFAULT_POLL_INTERVAL;
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
+        private FailurePolicy failurePolicy = FailurePolicy.stop();
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -355,6 +365,12 @@ public final class CdcConfig {
         /** How long {@link CdcEngine#close()} may wait for a graceful stop. */
         public Builder stopTimeout(Duration stopTimeout) {
             this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
+            return this;
+        }
+
+        /** What to do when a listener callback throws; {@link FailurePolicy#stop()} by default. */
+        public Builder failurePolicy(FailurePolicy failurePolicy) {
+            this.failurePolicy = Objects.requireNonNull(failurePolicy, "failurePolicy");
             return this;
         }
 

@@ -68,6 +68,7 @@ public final class CdcEngine implements AutoCloseable {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile State state = State.NEW;
     private volatile CdcException failure;
+    private volatile boolean closing;
     private EngineDriver driver;
 
     private CdcEngine(CdcConfig config, ChangeListener listener) {
@@ -211,18 +212,69 @@ public final class CdcEngine implements AutoCloseable {
             failure = error;
             throw error;
         }
-        if (event == null) {
-            return;
+        if (event != null) {
+            dispatch(event);
         }
+    }
+
+    /** Calls the listener, applying the failure policy; returns once the event is handled or dead-lettered. */
+    private void dispatch(ChangeEvent event) throws Exception {
+        FailurePolicy policy = config.failurePolicy();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                listener.onChange(event);
+                return;
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                if (attempt < policy.maxRetries()) {
+                    Duration wait = policy.backoff(attempt + 1);
+                    LOG.warn("engine '{}': the listener threw {} on {} {} at {}; retry {} of {} in {}", config.name(), e,
+                            event.operation(), event.table(), event.source().lsn(), attempt + 1, policy.maxRetries(), wait);
+                    backoff(wait);
+                    continue;
+                }
+                if (policy.deadLetter().isPresent()) {
+                    deadLetter(policy.deadLetter().get(), event, e);
+                    return;
+                }
+                throw listenerFailed(event, e);
+            } catch (Error e) {
+                throw listenerFailed(event, e);
+            }
+        }
+    }
+
+    private void deadLetter(FailurePolicy.DeadLetterHandler handler, ChangeEvent event, Exception cause) throws Exception {
         try {
-            listener.onChange(event);
+            handler.accept(event, cause);
+            LOG.warn("engine '{}': {} {} at {} handed to the dead-letter handler after {}", config.name(), event.operation(),
+                    event.table(), event.source().lsn(), cause.toString());
         } catch (InterruptedException e) {
             throw e;
-        } catch (Exception | Error e) {
-            ListenerException error = new ListenerException(event, e);
-            LOG.error("engine '{}' stops: {}", config.name(), error.getMessage(), e);
-            failure = error;
+        } catch (Exception e) {
+            ListenerException error = listenerFailed(event, cause);
+            error.addSuppressed(e);
+            LOG.error("engine '{}': the dead-letter handler threw too: {}", config.name(), e.toString());
             throw error;
+        }
+    }
+
+    private ListenerException listenerFailed(ChangeEvent event, Throwable cause) {
+        ListenerException error = new ListenerException(event, cause);
+        LOG.error("engine '{}' stops: {}", config.name(), error.getMessage(), cause);
+        failure = error;
+        return error;
+    }
+
+    /** Waits between retries; close() cuts the wait short, leaving the event unacknowledged. */
+    private void backoff(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (closing) {
+                throw new InterruptedException("engine '" + config.name() + "' is closing");
+            }
+            Thread.sleep(Math.max(1, Math.min(50, (deadline - System.nanoTime()) / 1_000_000)));
         }
     }
 
@@ -244,6 +296,7 @@ public final class CdcEngine implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
         synchronized (lock) {
             if (state.isTerminal()) {
                 return;

@@ -196,6 +196,11 @@ public final class EngineDriver {
                 try {
                     handler.handle(record.record());
                 } catch (InterruptedException e) {
+                    if (stopping) {
+                        // close() cut a callback or its retry backoff short: stop without acknowledging the record.
+                        committer.markBatchFinished();
+                        throw new StopEngineException("engine " + name + " is closing");
+                    }
                     Thread.currentThread().interrupt();
                     throw e;
                 } catch (Exception e) {
