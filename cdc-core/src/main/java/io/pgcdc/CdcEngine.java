@@ -45,6 +45,12 @@ public final class CdcEngine implements AutoCloseable {
         STARTING,
         /** Capturing and delivering changes. */
         RUNNING,
+        /**
+         * Running, but the replication stream is down (connection lost, PostgreSQL restarting); Debezium
+         * reconnects and the state returns to {@link #RUNNING}, or becomes {@link #FAILED} when its
+         * retries run out. {@link CdcEngine#problem()} says what the last check saw.
+         */
+        RECONNECTING,
         /** {@link #close()} is delivering what was read and flushing offsets. */
         STOPPING,
         /** Stopped without error. */
@@ -60,6 +66,8 @@ public final class CdcEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CdcEngine.class);
     private static final long PROBE_INTERVAL_MILLIS = 20;
+    /** How often a running engine checks its slot: stream up or down, and lag. */
+    public static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
 
     private final CdcConfig config;
     private final ChangeListener listener;
@@ -69,6 +77,9 @@ public final class CdcEngine implements AutoCloseable {
     private volatile State state = State.NEW;
     private volatile CdcException failure;
     private volatile boolean closing;
+    private volatile long slotLagBytes = -1;
+    private volatile String problem;
+    private Thread monitor;
     private EngineDriver driver;
 
     private CdcEngine(CdcConfig config, ChangeListener listener) {
@@ -89,6 +100,21 @@ public final class CdcEngine implements AutoCloseable {
     /** The current state. */
     public State state() {
         return state;
+    }
+
+    /**
+     * Bytes of WAL PostgreSQL keeps for this engine's slot beyond what the engine confirmed, checked
+     * every {@link #HEALTH_INTERVAL} while running: the backlog, and the disk an idle or stuck engine pins.
+     * Empty before the first check or when the check fails.
+     */
+    public java.util.OptionalLong slotLagBytes() {
+        long lag = slotLagBytes;
+        return lag < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(lag);
+    }
+
+    /** What the last health check saw wrong while {@link State#RECONNECTING}; empty when all is well. */
+    public Optional<String> problem() {
+        return Optional.ofNullable(problem);
     }
 
     /** Why the engine failed; empty unless the state is {@link State#FAILED}. */
@@ -200,6 +226,51 @@ public final class CdcEngine implements AutoCloseable {
             }
         }
         LOG.info("engine '{}' streams {} from slot '{}'", config.name(), config.tables(), config.slotName());
+        monitor = new Thread(this::monitor, "pgcdc-" + config.name() + "-health");
+        monitor.setDaemon(true);
+        monitor.start();
+    }
+
+    /** Watches the slot while the engine runs: RUNNING while the stream is up, RECONNECTING while it is not. */
+    private void monitor() {
+        StreamingProbe probe = null;
+        try {
+            while (!closing && !state.isTerminal()) {
+                String seen;
+                try {
+                    if (probe == null) {
+                        probe = StreamingProbe.open(config);
+                    }
+                    boolean capturing = probe.isCapturing();
+                    slotLagBytes = probe.lagBytes();
+                    seen = capturing ? null : "replication slot '" + config.slotName() + "' is not active: the stream is down";
+                } catch (SQLException | CdcException e) {
+                    if (probe != null) {
+                        probe.close();
+                        probe = null;
+                    }
+                    slotLagBytes = -1;
+                    seen = "cannot check PostgreSQL: " + e.getMessage();
+                }
+                synchronized (lock) {
+                    problem = seen;
+                    if (state == State.RUNNING && seen != null) {
+                        state = State.RECONNECTING;
+                        LOG.warn("engine '{}' reconnecting: {}", config.name(), seen);
+                    } else if (state == State.RECONNECTING && seen == null) {
+                        state = State.RUNNING;
+                        LOG.info("engine '{}' streams again", config.name());
+                    }
+                }
+                Thread.sleep(HEALTH_INTERVAL.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (probe != null) {
+                probe.close();
+            }
+        }
     }
 
     private void deliver(EventMapper mapper, SourceRecord record) throws Exception {
@@ -300,6 +371,9 @@ public final class CdcEngine implements AutoCloseable {
         synchronized (lock) {
             if (state.isTerminal()) {
                 return;
+            }
+            if (monitor != null) {
+                monitor.interrupt();
             }
             if (driver == null) {
                 // NEW, or STARTING before Debezium runs: start() sees the state and gives up.

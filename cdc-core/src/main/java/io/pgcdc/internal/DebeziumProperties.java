@@ -79,6 +79,10 @@ public final class DebeziumProperties {
         // Each field schema then names its PostgreSQL type: numeric (text in string mode) is told from text.
         p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
+        // A lost connection (walsender killed, PostgreSQL restarting) restarts the task after this wait, at
+        // most this many times before the engine fails; Debezium retries every 10 s, forever, by default.
+        p.setProperty("retriable.restart.connector.wait.ms", "1000");
+        p.setProperty("errors.max.retries", "60");
         // Transaction END markers tell the engine when a group of changes sharing one LSN is complete,
         // so that it never stores an offset inside such a group (see EngineDriver).
         p.setProperty("provide.transaction.metadata", "true");

@@ -26,7 +26,9 @@ public final class StreamingProbe implements AutoCloseable {
     private StreamingProbe(CdcConfig config) throws SQLException, JMException {
         this.config = config;
         this.connection = Preflight.openConnection(config);
-        this.slotActive = connection.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?");
+        // Lag: WAL the server keeps for this slot beyond what the engine confirmed.
+        this.slotActive = connection.prepareStatement("SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)"
+                + " FROM pg_replication_slots WHERE slot_name = ?");
         this.slotActive.setString(1, config.slotName());
         this.snapshotMetrics = new ObjectName("debezium.postgres:type=connector-metrics,context=snapshot,server="
                 + config.name() + ",*");
@@ -41,14 +43,25 @@ public final class StreamingProbe implements AutoCloseable {
         }
     }
 
-    /** Whether the slot is active or the snapshot runs. */
+    private volatile long lagBytes = -1;
+
+    /** Whether the slot is active or the snapshot runs; also reads the slot's lag. */
     public boolean isCapturing() throws SQLException {
         try (ResultSet rs = slotActive.executeQuery()) {
-            if (rs.next() && rs.getBoolean(1)) {
-                return true;
+            if (rs.next()) {
+                long lag = rs.getLong(2);
+                lagBytes = rs.wasNull() ? -1 : lag;
+                if (rs.getBoolean(1)) {
+                    return true;
+                }
             }
         }
         return isSnapshotRunning();
+    }
+
+    /** Bytes of WAL the server keeps for the slot beyond its confirmed position, as of the last check; -1 when unknown. */
+    public long lagBytes() {
+        return lagBytes;
     }
 
     private boolean isSnapshotRunning() {
