@@ -64,28 +64,34 @@ class CrashRecoveryIT {
         CompletableFuture<GeneratorReport> writing = null;
 
         List<List<JsonNode>> runs = new ArrayList<>();
-        for (int i = 0; i < kills; i++) {
-            ChildJvm tail = ChildJvm.start(Tail.class, env, args);
-            if (i == 0) {
-                // The first run finishes its snapshot before the writer starts, so that every later change is a
-                // change event (rows written before the slot existed are snapshot rows), and a snapshot cut
-                // short is redone by design, which is not what this test is about.
-                waitFor(() -> tail.linesSoFar().size() >= EXISTING_ROWS, Duration.ofSeconds(60));
-                writing = CompletableFuture.supplyAsync(() -> writer.run(
-                        Workload.builder().mix(70, 20, 10).rate(1_000).rowsPerTransaction(10).seed(seed + 1).build()));
-                Thread.sleep(500 + random.nextInt(1_500));
-            } else if (i % 2 == 0) {
-                // Any moment: during JVM start-up, engine start, or delivery.
-                Thread.sleep(random.nextInt(3_000));
-            } else {
-                // During delivery.
-                int before = tail.linesSoFar().size();
-                awaitQuietly(() -> tail.linesSoFar().size() > before, Duration.ofSeconds(30));
-                Thread.sleep(random.nextInt(1_500));
+        try {
+            for (int i = 0; i < kills; i++) {
+                ChildJvm tail = ChildJvm.start(Tail.class, env, args);
+                try {
+                    if (i == 0) {
+                        // The first run finishes its snapshot before the writer starts, so that every later change is a
+                        // change event (rows written before the slot existed are snapshot rows), and a snapshot cut
+                        // short is redone by design, which is not what this test is about.
+                        waitFor(() -> tail.linesSoFar().size() >= EXISTING_ROWS, Duration.ofSeconds(60));
+                        writing = CompletableFuture.supplyAsync(() -> writer.run(
+                                Workload.builder().mix(70, 20, 10).rate(1_000).rowsPerTransaction(10).seed(seed + 1).build()));
+                        Thread.sleep(500 + random.nextInt(1_500));
+                    } else if (i % 2 == 0) {
+                        // Any moment: during JVM start-up, engine start, or delivery.
+                        Thread.sleep(random.nextInt(3_000));
+                    } else {
+                        // During delivery.
+                        int before = tail.linesSoFar().size();
+                        awaitQuietly(() -> tail.linesSoFar().size() > before, Duration.ofSeconds(30));
+                        Thread.sleep(random.nextInt(1_500));
+                    }
+                } finally {
+                    runs.add(parse(tail.kill().lines()));
+                }
             }
-            runs.add(parse(tail.kill().lines()));
+        } finally {
+            writer.stop();
         }
-        writer.stop();
         GeneratorReport written = writing.get(60, TimeUnit.SECONDS);
 
         Map<String, Integer> expected = new HashMap<>();
@@ -96,9 +102,13 @@ class CrashRecoveryIT {
         int expectedTotal = expected.values().stream().mapToInt(Integer::intValue).sum();
 
         ChildJvm last = ChildJvm.start(Tail.class, env, args);
-        // Everything should arrive; if something never does, the assertions below name it.
-        awaitQuietly(() -> distinctEvents(runs, parse(last.linesSoFar())).size() >= expectedTotal, Duration.ofSeconds(120));
-        runs.add(parse(last.terminate(Duration.ofSeconds(60)).lines()));
+        try {
+            // Everything should arrive; if something never does, the assertions below name it.
+            awaitQuietly(() -> distinctEvents(runs, parse(last.linesSoFar())).size() >= expectedTotal, Duration.ofSeconds(120));
+            runs.add(parse(last.terminate(Duration.ofSeconds(60)).lines()));
+        } finally {
+            last.process().destroyForcibly();
+        }
 
         // An event is (lsn, op, id): two changes never share all three, a repeat does.
         Set<String> seen = new HashSet<>();
