@@ -140,4 +140,36 @@ class StartupErrorsIT {
         assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
         assertThat(second.events()).as("no silent re-snapshot").isEmpty();
     }
+
+    @Test
+    void aPublicationTheEngineMayNotCreateMustExistAndPublishEveryTable(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        db.execute("CREATE TABLE other (id int PRIMARY KEY)");
+        CdcConfig config = TestConfigs.transactions(db).publicationName("app_pub")
+                .property("publication.autocreate.mode", "disabled").build();
+        assertThatThrownBy(() -> CdcEngine.create(config, new RecordingListener()).start())
+                .hasMessage("publication 'app_pub' does not exist and publication.autocreate.mode is disabled; create it as the"
+                        + " tables' owner: CREATE PUBLICATION app_pub FOR TABLE public.transactions");
+
+        db.execute("CREATE PUBLICATION app_pub FOR TABLE other");
+        assertThatThrownBy(() -> CdcEngine.create(config, new RecordingListener()).start())
+                .hasMessage("publication 'app_pub' does not publish public.transactions, so its changes would never arrive;"
+                        + " ALTER PUBLICATION app_pub ADD TABLE public.transactions");
+    }
+
+    @Test
+    void aRoleThatCannotCreateThePublicationIsToldHowToGetOne(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        String role = "cap_" + db.name();
+        db.execute("CREATE ROLE " + role + " LOGIN REPLICATION PASSWORD 'cap-pw'", "GRANT SELECT ON transactions TO " + role);
+        try {
+            CdcConfig config = TestConfigs.transactions(db).user(role).password("cap-pw").publicationName("cap_pub").build();
+            assertThatThrownBy(() -> CdcEngine.create(config, new RecordingListener()).start())
+                    .hasMessage("user '" + role + "' cannot create publication 'cap_pub' for public.transactions (only the owner or a"
+                            + " superuser may); as the owner run CREATE PUBLICATION cap_pub FOR TABLE public.transactions, and set"
+                            + " property(\"publication.autocreate.mode\", \"disabled\")");
+        } finally {
+            db.execute("DROP OWNED BY " + role, "DROP ROLE " + role);
+        }
+    }
 }

@@ -50,6 +50,7 @@ public final class Preflight {
             checkWalLevel(c);
             checkRole(c);
             checkTables(c);
+            checkPublication(c);
             checkSlot(c);
         } catch (SQLException e) {
             throw new CdcException("checking PostgreSQL at " + where() + " failed: " + e.getMessage(), e);
@@ -200,6 +201,10 @@ public final class Preflight {
                                 + " published, PostgreSQL rejects its UPDATEs and DELETEs; add a primary key, or run"
                                 + " ALTER TABLE " + quoteIdent(table.schema()) + "." + quoteIdent(table.name()) + " REPLICA IDENTITY FULL");
                     }
+                    if ("d".equals(identity)) {
+                        LOG.info("{} has REPLICA IDENTITY DEFAULT: update events carry no before image and delete events only"
+                                + " the key; ALTER TABLE ... REPLICA IDENTITY FULL for whole before images", table);
+                    }
                     if (!rs.getBoolean(4) && config.snapshotMode() != SnapshotMode.NONE) {
                         throw new CdcException("user '" + config.user() + "' may not read " + table + ", which the snapshot needs;"
                                 + " GRANT SELECT ON " + quoteIdent(table.schema()) + "." + quoteIdent(table.name()) + " TO "
@@ -213,6 +218,78 @@ public final class Preflight {
                     + (missing.size() > 1 ? " do" : " does") + " not exist in database '" + config.database()
                     + "'; create " + (missing.size() > 1 ? "them" : "it") + " or remove " + (missing.size() > 1 ? "them" : "it")
                     + " from tables (names are case-sensitive: schema.table as PostgreSQL stores them)");
+        }
+    }
+
+    /**
+     * With a publication the engine may not create or alter ({@code publication.autocreate.mode=disabled}),
+     * it must exist and publish every captured table; otherwise the user must be able to create it.
+     */
+    private void checkPublication(Connection c) throws SQLException {
+        String publication = config.publicationName();
+        String mode = config.properties().getOrDefault("publication.autocreate.mode", "filtered");
+        boolean exists;
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_publication WHERE pubname = ?")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                exists = rs.getLong(1) > 0;
+            }
+        }
+        List<String> unpublished = new ArrayList<>();
+        if (exists) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT 1 FROM pg_publication_tables WHERE pubname = ? AND schemaname = ? AND tablename = ?")) {
+                for (TableId table : config.tables()) {
+                    ps.setString(1, publication);
+                    ps.setString(2, table.schema());
+                    ps.setString(3, table.name());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            unpublished.add(table.toString());
+                        }
+                    }
+                }
+            }
+        }
+        String tableList = config.tables().stream().map(t -> quoteIdent(t.schema()) + "." + quoteIdent(t.name()))
+                .collect(java.util.stream.Collectors.joining(", "));
+        if ("disabled".equals(mode)) {
+            if (!exists) {
+                throw new CdcException("publication '" + publication + "' does not exist and publication.autocreate.mode is disabled;"
+                        + " create it as the tables' owner: CREATE PUBLICATION " + quoteIdent(publication) + " FOR TABLE " + tableList);
+            }
+            if (!unpublished.isEmpty()) {
+                throw new CdcException("publication '" + publication + "' does not publish " + String.join(", ", unpublished)
+                        + ", so its changes would never arrive; ALTER PUBLICATION " + quoteIdent(publication) + " ADD TABLE "
+                        + String.join(", ", unpublished));
+            }
+            return;
+        }
+        if (exists && unpublished.isEmpty()) {
+            return;
+        }
+        // Debezium will create or alter the publication: only a superuser or the tables' owner may.
+        List<String> notOwned = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT r.rolsuper OR pg_has_role(current_user, cl.relowner, 'USAGE')"
+                + " FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace, pg_roles r"
+                + " WHERE n.nspname = ? AND cl.relname = ? AND r.rolname = current_user")) {
+            for (TableId table : config.tables()) {
+                ps.setString(1, table.schema());
+                ps.setString(2, table.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && !rs.getBoolean(1)) {
+                        notOwned.add(table.toString());
+                    }
+                }
+            }
+        }
+        if (!notOwned.isEmpty()) {
+            throw new CdcException("user '" + config.user() + "' cannot " + (exists ? "alter" : "create") + " publication '" + publication
+                    + "' for " + String.join(", ", notOwned) + " (only the owner or a superuser may); as the owner run "
+                    + (exists ? "ALTER PUBLICATION " + quoteIdent(publication) + " ADD TABLE " + String.join(", ", unpublished)
+                    : "CREATE PUBLICATION " + quoteIdent(publication) + " FOR TABLE " + tableList)
+                    + ", and set property(\"publication.autocreate.mode\", \"disabled\")");
         }
     }
 
