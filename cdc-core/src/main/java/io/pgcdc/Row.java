@@ -40,6 +40,13 @@ public final class Row {
             .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
             .build();
 
+    // Debezium's encodings of PostgreSQL's 'infinity' and '-infinity' (pgjdbc's sentinels, and what they
+    // become as epoch days): mapped to MAX and MIN, as pgjdbc's getObject maps them.
+    private static final long TIMESTAMP_PLUS_INFINITY = 9223372036825200000L;
+    private static final long TIMESTAMP_MINUS_INFINITY = -9223372036832400000L;
+    private static final int DATE_PLUS_INFINITY = -2147472692;
+    private static final int DATE_MINUS_INFINITY = -2147472691;
+
     private final RowType type;
     private final Object[] values;
     private final boolean[] unavailable;
@@ -122,7 +129,7 @@ public final class Row {
     /**
      * The value as a natural Java type, as JDBC's {@code getObject} gives it: {@code String},
      * {@code Short}/{@code Integer}/{@code Long}, {@code Float}/{@code Double}, {@code Boolean},
-     * {@code BigDecimal} for numeric ({@code String} for {@code NaN} and infinities), {@code LocalDate},
+     * {@code BigDecimal} for numeric ({@code String} "NaN", "Infinity" or "-Infinity" for those), {@code LocalDate},
      * {@code LocalDateTime} for timestamp, {@code OffsetDateTime} (UTC) for timestamptz, {@code String}
      * for json, uuid and time values, {@code byte[]} (a copy) for bytea, {@code List} for arrays.
      */
@@ -142,6 +149,9 @@ public final class Row {
             case CONNECT_TIMESTAMP:
                 return getTimestamp(column);
             case ZONED_TIMESTAMP:
+                if (isInfinityText((String) v)) {
+                    return "infinity".equals(v) ? OffsetDateTime.MAX : OffsetDateTime.MIN;
+                }
                 return OffsetDateTime.parse((String) v).withOffsetSameInstant(ZoneOffset.UTC);
             case CONNECT_DECIMAL:
             case VARIABLE_SCALE_DECIMAL:
@@ -151,31 +161,50 @@ public final class Row {
         }
         if (type.kind(i) == RowType.Kind.DECIMAL_STRING) {
             String s = (String) v;
-            return isSpecialNumeric(s) ? s : new BigDecimal(s);
+            return isSpecialNumeric(s) ? numericText(s) : new BigDecimal(s);
         }
         return v instanceof byte[] ? ((byte[]) v).clone() : v;
     }
 
     private static boolean isSpecialNumeric(String s) {
-        return s.equals("NaN") || s.endsWith("Infinity");
+        return !numericText(s).equals(s) || s.equals("NaN") || s.endsWith("Infinity");
+    }
+
+    private static boolean isInfinityText(String s) {
+        return "infinity".equals(s) || "-infinity".equals(s);
+    }
+
+    /** PostgreSQL's text for the special numerics Debezium's string mode names NAN, POSITIVE_INFINITY, NEGATIVE_INFINITY. */
+    private static String numericText(String raw) {
+        switch (raw) {
+            case "NAN": return "NaN";
+            case "POSITIVE_INFINITY": return "Infinity";
+            case "NEGATIVE_INFINITY": return "-Infinity";
+            default: return raw;
+        }
     }
 
     /** Text of a text-like column; numbers and booleans as their string form; temporal values in ISO-8601. */
     public String getString(String column) {
         int i = available(column);
         Object v = values[i];
+        if (v instanceof String && type.kind(i) == RowType.Kind.DECIMAL_STRING) {
+            return numericText((String) v);
+        }
         if (v == null || v instanceof String) {
             return (String) v;
         }
         switch (type.kind(i)) {
             case DATE:
             case CONNECT_DATE:
-                return getLocalDate(column).toString();
+                LocalDate date = getLocalDate(column);
+                return date.equals(LocalDate.MAX) ? "infinity" : date.equals(LocalDate.MIN) ? "-infinity" : date.toString();
             case TIMESTAMP_MILLIS:
             case TIMESTAMP_MICROS:
             case TIMESTAMP_NANOS:
             case CONNECT_TIMESTAMP:
-                return getTimestamp(column).toString();
+                LocalDateTime ts = getTimestamp(column);
+                return ts.equals(LocalDateTime.MAX) ? "infinity" : ts.equals(LocalDateTime.MIN) ? "-infinity" : ts.toString();
             case CONNECT_DECIMAL:
             case VARIABLE_SCALE_DECIMAL:
                 return getDecimal(column).toPlainString();
@@ -274,7 +303,7 @@ public final class Row {
             case DECIMAL_STRING:
                 String s = (String) v;
                 if (isSpecialNumeric(s)) {
-                    throw new ArithmeticException("column '" + column + "' of " + type.table() + " is " + s
+                    throw new ArithmeticException("column '" + column + "' of " + type.table() + " is " + numericText(s)
                             + ", which a BigDecimal cannot hold; read it with getString");
                 }
                 try {
@@ -300,13 +329,20 @@ public final class Row {
 
     /**
      * A timestamp column as a {@code LocalDateTime}: the wall-clock value stored for
-     * {@code timestamp without time zone}, the UTC wall clock for {@code timestamptz}.
+     * {@code timestamp without time zone}, the UTC wall clock for {@code timestamptz};
+     * {@code 'infinity'} and {@code '-infinity'} as {@code LocalDateTime.MAX} and {@code MIN}, as pgjdbc does.
      */
     public LocalDateTime getTimestamp(String column) {
         int i = available(column);
         Object v = values[i];
         if (v == null) {
             return null;
+        }
+        if (v instanceof Long && ((Long) v == TIMESTAMP_PLUS_INFINITY || (Long) v == TIMESTAMP_MINUS_INFINITY)) {
+            return (Long) v == TIMESTAMP_PLUS_INFINITY ? LocalDateTime.MAX : LocalDateTime.MIN;
+        }
+        if (type.kind(i) == RowType.Kind.ZONED_TIMESTAMP && isInfinityText((String) v)) {
+            return "infinity".equals(v) ? LocalDateTime.MAX : LocalDateTime.MIN;
         }
         switch (type.kind(i)) {
             case TIMESTAMP_MILLIS:
@@ -330,7 +366,8 @@ public final class Row {
 
     /**
      * A timestamp column as an {@code Instant}: exact for {@code timestamptz}; for
-     * {@code timestamp without time zone}, its wall-clock value read as UTC.
+     * {@code timestamp without time zone}, its wall-clock value read as UTC; infinities as
+     * {@code Instant.MAX} and {@code MIN}.
      */
     public Instant getInstant(String column) {
         int i = available(column);
@@ -339,12 +376,16 @@ public final class Row {
             return null;
         }
         if (type.kind(i) == RowType.Kind.ZONED_TIMESTAMP) {
-            return OffsetDateTime.parse((String) v).toInstant();
+            return isInfinityText((String) v) ? ("infinity".equals(v) ? Instant.MAX : Instant.MIN) : OffsetDateTime.parse((String) v).toInstant();
         }
-        return getTimestamp(column).toInstant(ZoneOffset.UTC);
+        LocalDateTime local = getTimestamp(column);
+        if (local.equals(LocalDateTime.MAX) || local.equals(LocalDateTime.MIN)) {
+            return local.equals(LocalDateTime.MAX) ? Instant.MAX : Instant.MIN;
+        }
+        return local.toInstant(ZoneOffset.UTC);
     }
 
-    /** A date column. */
+    /** A date column; {@code 'infinity'} and {@code '-infinity'} as {@code LocalDate.MAX} and {@code MIN}. */
     public LocalDate getLocalDate(String column) {
         int i = available(column);
         Object v = values[i];
@@ -353,7 +394,11 @@ public final class Row {
         }
         switch (type.kind(i)) {
             case DATE:
-                return LocalDate.ofEpochDay(((Number) v).longValue());
+                int days = ((Number) v).intValue();
+                if (days == DATE_PLUS_INFINITY || days == DATE_MINUS_INFINITY) {
+                    return days == DATE_PLUS_INFINITY ? LocalDate.MAX : LocalDate.MIN;
+                }
+                return LocalDate.ofEpochDay(days);
             case CONNECT_DATE:
                 return LocalDate.ofInstant(((java.util.Date) v).toInstant(), ZoneOffset.UTC);
             default:
