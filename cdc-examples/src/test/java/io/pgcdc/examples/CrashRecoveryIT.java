@@ -156,6 +156,52 @@ class CrashRecoveryIT {
         assertThat(written.total()).as("the generator kept writing through the crashes").isGreaterThan(1_000);
     }
 
+    @Test
+    void aHundredThousandRowTransactionKilledMidDeliveryIsCompleteAfterRestart(TestDatabase db, @TempDir Path dir) throws Exception {
+        int rows = 100_000;
+        try (Connection c = db.connect()) {
+            Schema.apply(c);
+        }
+        Map<String, String> env = Map.of("PGPASSWORD", db.password());
+        String[] args = {"--host", db.host(), "--port", Integer.toString(db.port()), "--database", db.name(), "--user", db.user(),
+            "--name", "big", "--publication", Schema.PUBLICATION, "--snapshot", "none",
+            "--offsets", dir.resolve("tail.offsets").toString()};
+        List<List<JsonNode>> runs = new ArrayList<>();
+        ChildJvm first = ChildJvm.start(Tail.class, env, args);
+        try {
+            waitFor(() -> first.process().isAlive() && db.queryLong(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'big' AND active") == 1, Duration.ofSeconds(60));
+            StringBuilder copy = new StringBuilder();
+            for (int i = 1; i <= rows; i++) {
+                copy.append("big-").append(i).append('\n');
+            }
+            // One transaction, written by COPY: PostgreSQL decodes it only after its commit, spilling to disk.
+            try (Connection c = db.connect()) {
+                c.unwrap(org.postgresql.PGConnection.class).getCopyAPI().copyIn("COPY transactions (transaction_id) FROM STDIN",
+                        new java.io.StringReader(copy.toString()));
+            }
+            waitFor(() -> first.linesSoFar().size() >= rows / 3, Duration.ofSeconds(120));
+        } finally {
+            runs.add(parse(first.kill().lines()));
+        }
+        assertThat(runs.get(0).size()).as("killed mid-delivery").isLessThan(rows);
+
+        ChildJvm second = ChildJvm.start(Tail.class, env, args);
+        try {
+            awaitQuietly(() -> distinctEvents(runs, parse(second.linesSoFar())).size() >= rows, Duration.ofSeconds(180));
+            runs.add(parse(second.terminate(Duration.ofSeconds(60)).lines()));
+        } finally {
+            second.process().destroyForcibly();
+        }
+        Set<String> ids = new HashSet<>();
+        runs.forEach(run -> run.forEach(e -> ids.add(e.get("after").get("transaction_id").asText())));
+        int repeats = runs.stream().mapToInt(List::size).sum() - distinctEvents(runs, List.of()).size();
+        System.out.printf("100k-row transaction: first run printed %d, second %d, distinct %d, repeats %d%n",
+                runs.get(0).size(), runs.get(1).size(), ids.size(), repeats);
+        assertThat(ids).hasSize(rows);
+        assertThat(repeats).isLessThanOrEqualTo(BATCH_BOUND);
+    }
+
     /** Events of every run so far plus the current one, as distinct (lsn, op, id). */
     private static Set<String> distinctEvents(List<List<JsonNode>> runs, List<JsonNode> current) {
         Set<String> events = new HashSet<>();
