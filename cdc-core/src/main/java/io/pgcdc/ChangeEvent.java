@@ -28,8 +28,10 @@ public final class ChangeEvent {
     private final Row after;
     private final SourcePosition source;
     private final boolean snapshot;
+    private final String idempotencyKey;
 
-    ChangeEvent(Operation operation, TableId table, Row key, Row before, Row after, SourcePosition source, boolean snapshot) {
+    ChangeEvent(Operation operation, TableId table, Row key, Row before, Row after, SourcePosition source, boolean snapshot,
+                String idempotencyKey) {
         this.operation = Objects.requireNonNull(operation, "operation");
         this.table = Objects.requireNonNull(table, "table");
         this.key = key;
@@ -37,6 +39,7 @@ public final class ChangeEvent {
         this.after = after;
         this.source = Objects.requireNonNull(source, "source");
         this.snapshot = snapshot;
+        this.idempotencyKey = Objects.requireNonNull(idempotencyKey, "idempotencyKey");
     }
 
     /** What happened. */
@@ -67,6 +70,16 @@ public final class ChangeEvent {
     /** Where in PostgreSQL's log the change comes from. */
     public SourcePosition source() {
         return source;
+    }
+
+    /**
+     * A key that is the same each time this event is delivered and differs between events, so that a
+     * consumer can drop repeats after a crash: {@code <lsn>:<n>}, the change's WAL position and its
+     * place among changes sharing that position (rows of one COPY share one); for snapshot reads,
+     * {@code snapshot:<table>:<key>}.
+     */
+    public String idempotencyKey() {
+        return idempotencyKey;
     }
 
     /** Whether a snapshot read this row rather than the log delivering a change. */
@@ -111,13 +124,14 @@ public final class ChangeEvent {
             return false;
         }
         ChangeEvent e = (ChangeEvent) o;
-        return operation == e.operation && snapshot == e.snapshot && table.equals(e.table) && Objects.equals(key, e.key)
+        return operation == e.operation && snapshot == e.snapshot && idempotencyKey.equals(e.idempotencyKey)
+                && table.equals(e.table) && Objects.equals(key, e.key)
                 && Objects.equals(before, e.before) && Objects.equals(after, e.after) && source.equals(e.source);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(operation, table, key, before, after, source, snapshot);
+        return Objects.hash(operation, table, key, before, after, source, snapshot, idempotencyKey);
     }
 
     /** One line: operation, table, key, position, and the images that are present. */

@@ -17,6 +17,8 @@ final class EventMapper {
 
     private final String unavailablePlaceholder;
     private final Map<Schema, RowType> rowTypes = new IdentityHashMap<>();
+    private long groupLsn = -1;
+    private int groupIndex;
 
     EventMapper(String unavailablePlaceholder) {
         this.unavailablePlaceholder = unavailablePlaceholder;
@@ -46,7 +48,27 @@ final class EventMapper {
         Row key = record.key() instanceof Struct ? row(table, (Struct) record.key()) : null;
         Row before = row(table, envelope.getStruct("before"));
         Row after = row(table, envelope.getStruct("after"));
-        return new ChangeEvent(operation, table, key, before, after, position(source), isSnapshot(source));
+        SourcePosition position = position(source);
+        boolean snapshot = isSnapshot(source);
+        return new ChangeEvent(operation, table, key, before, after, position, snapshot, idempotencyKey(table, key, after, position, snapshot));
+    }
+
+    /**
+     * The change's LSN and its index among consecutive changes sharing that LSN. Stable across
+     * restarts because the engine never stores an offset inside such a group: a restart replays it whole.
+     */
+    private String idempotencyKey(TableId table, Row key, Row after, SourcePosition position, boolean snapshot) {
+        if (snapshot) {
+            return "snapshot:" + table + ":" + (key != null ? key : after);
+        }
+        long lsn = position.lsn().asLong();
+        if (lsn == groupLsn) {
+            groupIndex++;
+        } else {
+            groupLsn = lsn;
+            groupIndex = 0;
+        }
+        return position.lsn() + ":" + groupIndex;
     }
 
     private Row row(TableId table, Struct struct) {

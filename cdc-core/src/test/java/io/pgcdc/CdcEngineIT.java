@@ -330,5 +330,10 @@ class CdcEngineIT {
         // The group is replayed whole (copy-1 and copy-2 repeat); Debezium alone would skip copy-3 to copy-5.
         assertThat(healthy.events()).extracting(e -> e.after().getString("transaction_id"))
                 .containsExactly("copy-1", "copy-2", "copy-3", "copy-4", "copy-5");
+        // Repeats carry the same idempotency keys; the five rows sharing one LSN get five different ones.
+        String lsn = healthy.events().get(0).source().lsn().toString();
+        assertThat(healthy.events()).extracting(ChangeEvent::idempotencyKey)
+                .containsExactly(lsn + ":0", lsn + ":1", lsn + ":2", lsn + ":3", lsn + ":4");
+        assertThat(failing.events()).extracting(ChangeEvent::idempotencyKey).containsExactly(lsn + ":0", lsn + ":1");
     }
 }

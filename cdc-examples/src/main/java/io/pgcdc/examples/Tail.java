@@ -31,8 +31,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tail -f} for tables: every change as one JSON object per line on stdout (op, table, key,
- * before, after, source position), for pipes and scripts. With {@code --offsets} it resumes where the
+ * {@code tail -f} for tables: every change as one JSON object per line on stdout (id, op, table, key,
+ * before, after, source position), for pipes and scripts; {@code id} is the event's idempotency key, the
+ * same when a restart repeats it. With {@code --offsets} it resumes where the
  * last run stopped. Logs go to stderr, so stdout holds only JSON.
  */
 @Command(name = "Tail", mixinStandardHelpOptions = true, sortOptions = false,
@@ -135,6 +136,7 @@ public final class Tail implements Callable<Integer> {
     /** One event as a JSON-ready map: values as their natural types, temporals in ISO-8601, bytea in base64. */
     static Map<String, Object> toJson(ChangeEvent event) {
         Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", event.idempotencyKey());
         json.put("op", event.operation().code());
         json.put("table", event.table().toString());
         json.put("key", row(event.key()));

@@ -110,7 +110,18 @@ class CrashRecoveryIT {
             last.process().destroyForcibly();
         }
 
-        // An event is (lsn, op, id): two changes never share all three, a repeat does.
+        // An event is (lsn, op, id): two changes never share all three, a repeat does. Its idempotency key
+        // must name exactly one of them, the same in every run.
+        Map<String, String> byKey = new HashMap<>();
+        for (List<JsonNode> run : runs) {
+            for (JsonNode e : run) {
+                String id = (e.get("after").isNull() ? e.get("key") : e.get("after")).get("transaction_id").asText();
+                String event = e.get("source").get("lsn").asText() + "|" + e.get("op").asText() + "|" + id;
+                String previous = byKey.putIfAbsent(e.get("id").asText(), event);
+                assertThat(previous == null || previous.equals(event)).as("key %s names %s and %s", e.get("id"), previous, event).isTrue();
+            }
+        }
+        assertThat(byKey).hasSameSizeAs(distinctEvents(runs, List.of()));
         Set<String> seen = new HashSet<>();
         Map<String, Integer> received = new HashMap<>();
         int maxRepeats = 0;
