@@ -46,6 +46,11 @@ public final class CdcConfig {
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
     /** How long {@link CdcEngine#close()} waits for a graceful stop before it abandons the engine thread. */
     public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How often the engine writes a tiny logical message into the WAL and confirms it, so that the slot
+     * advances while the captured tables are idle; without it, an idle engine pins all WAL written since.
+     */
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,200}");
     private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,63}");
@@ -68,6 +73,7 @@ public final class CdcConfig {
     private final Duration startTimeout;
     private final Duration stopTimeout;
     private final FailurePolicy failurePolicy;
+    private final Duration heartbeatInterval;
     private final Map<String, String> properties;
 
     private CdcConfig(Builder b) {
@@ -88,6 +94,7 @@ public final class CdcConfig {
         this.startTimeout = b.startTimeout;
         this.stopTimeout = b.stopTimeout;
         this.failurePolicy = b.failurePolicy;
+        this.heartbeatInterval = b.heartbeatInterval;
         this.properties = Collections.unmodifiableMap(new LinkedHashMap<>(b.properties));
     }
 
@@ -114,6 +121,7 @@ public final class CdcConfig {
         b.startTimeout = startTimeout;
         b.stopTimeout = stopTimeout;
         b.failurePolicy = failurePolicy;
+        b.heartbeatInterval = heartbeatInterval;
         b.properties.putAll(properties);
         return b;
     }
@@ -197,6 +205,11 @@ public final class CdcConfig {
         return stopTimeout;
     }
 
+    /** How often the slot is advanced while the captured tables are idle; zero when off. */
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
+    }
+
     /** What the engine does when a listener callback throws. */
     public FailurePolicy failurePolicy() {
         return failurePolicy;
@@ -229,7 +242,8 @@ public final class CdcConfig {
                 && slotName.equals(c.slotName) && publicationName.equals(c.publicationName)
                 && snapshotMode == c.snapshotMode && offsetStore.equals(c.offsetStore)
                 && pollInterval.equals(c.pollInterval) && startTimeout.equals(c.startTimeout)
-                && stopTimeout.equals(c.stopTimeout) && failurePolicy.equals(c.failurePolicy) && properties.equals(c.properties);
+                && stopTimeout.equals(c.stopTimeout) && failurePolicy.equals(c.failurePolicy) && heartbeatInterval.equals(c.heartbeatInterval)
+                && properties.equals(c.properties);
     }
 
     @Override
@@ -264,6 +278,7 @@ public final class CdcConfig {
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
         private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
         private FailurePolicy failurePolicy = FailurePolicy.stop();
+        private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -365,6 +380,20 @@ public final class CdcConfig {
         /** How long {@link CdcEngine#close()} may wait for a graceful stop. */
         public Builder stopTimeout(Duration stopTimeout) {
             this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
+            return this;
+        }
+
+        /**
+         * How often to advance the slot while the captured tables are idle (a transactional
+         * {@code pg_logical_emit_message}, which needs the REPLICATION attribute the capture role has);
+         * {@link Duration#ZERO} turns it off.
+         */
+        public Builder heartbeatInterval(Duration heartbeatInterval) {
+            Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+            if (heartbeatInterval.isNegative()) {
+                throw new IllegalArgumentException("heartbeatInterval must not be negative, not " + heartbeatInterval);
+            }
+            this.heartbeatInterval = heartbeatInterval;
             return this;
         }
 

@@ -24,6 +24,8 @@ class CdcConfigTest {
         assertThat(config.pollInterval()).isEqualTo(CdcConfig.DEFAULT_POLL_INTERVAL);
         assertThat(config.startTimeout()).isEqualTo(CdcConfig.DEFAULT_START_TIMEOUT);
         assertThat(config.stopTimeout()).isEqualTo(CdcConfig.DEFAULT_STOP_TIMEOUT);
+        assertThat(config.heartbeatInterval()).isEqualTo(CdcConfig.DEFAULT_HEARTBEAT_INTERVAL);
+        assertThat(valid().heartbeatInterval(Duration.ZERO).build().toDebeziumProperties()).doesNotContainKey("heartbeat.interval.ms");
         assertThat(config.offsetStore()).isEqualTo(OffsetStore.memory());
         assertThat(config.slotName()).isEqualTo("pgcdc");
         assertThat(config.publicationName()).isEqualTo("pgcdc_pub");
@@ -63,6 +65,9 @@ class CdcConfigTest {
         assertThat(p.getProperty("poll.interval.ms")).isEqualTo("10");
         assertThat(p.getProperty("column.propagate.source.type")).isEqualTo(".*");
         assertThat(p.getProperty("provide.transaction.metadata")).isEqualTo("true");
+        assertThat(p.getProperty("heartbeat.interval.ms")).isEqualTo("10000");
+        assertThat(p.getProperty("heartbeat.action.query")).isEqualTo("SELECT pg_logical_emit_message(true, 'pgcdc-heartbeat', '')");
+        assertThat(p.getProperty("message.prefix.exclude.list")).isEqualTo("pgcdc-heartbeat");
         assertThat(p.getProperty("offset.flush.interval.ms")).isEqualTo("0");
         assertThat(p.getProperty("database.port")).isEqualTo("5433");
         assertThat(p.getProperty("database.password")).isEqualTo("s3cret-pw");
@@ -116,7 +121,7 @@ class CdcConfigTest {
     @Test
     void toBuilderRoundTripsAndConfigsAreValues() {
         CdcConfig config = valid().name("x").host("db").port(6543).snapshotMode(SnapshotMode.ALWAYS)
-                .property("heartbeat.interval.ms", "1000").build();
+                .property("max.batch.size", "1024").build();
         assertThat(config.toBuilder().build()).isEqualTo(config).hasSameHashCodeAs(config);
         assertThat(config.toBuilder().port(6544).build()).isNotEqualTo(config);
     }

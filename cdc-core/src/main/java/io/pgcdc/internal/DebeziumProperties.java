@@ -19,6 +19,9 @@ public final class DebeziumProperties {
     /** Debezium's stand-in for values PostgreSQL did not send; a {@code unavailable.value.placeholder} property overrides it. */
     public static final String DEFAULT_UNAVAILABLE_PLACEHOLDER = "__debezium_unavailable_value";
 
+    /** Prefix of the logical messages the heartbeat writes. */
+    static final String HEARTBEAT_PREFIX = "pgcdc-heartbeat";
+
     static final String FILE_OFFSET_STORE = SafeFileOffsetStore.class.getName();
     static final String MEMORY_OFFSET_STORE = "org.apache.kafka.connect.storage.MemoryOffsetBackingStore";
 
@@ -42,6 +45,7 @@ public final class DebeziumProperties {
             Map.entry("publication.name", "publicationName()"),
             Map.entry("snapshot.mode", "snapshotMode()"),
             Map.entry("poll.interval.ms", "pollInterval()"),
+            Map.entry("heartbeat.interval.ms", "heartbeatInterval()"),
             Map.entry("offset.storage", "offsetStore()"),
             Map.entry("offset.storage.file.filename", "offsetStore()"));
 
@@ -79,6 +83,16 @@ public final class DebeziumProperties {
         // Each field schema then names its PostgreSQL type: numeric (text in string mode) is told from text.
         p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
+        if (!config.heartbeatInterval().isZero()) {
+            // Debezium's heartbeat alone re-sends the last offset, which does not move while the captured
+            // tables are idle, so the slot keeps all WAL written elsewhere. A transactional logical message
+            // is a transaction pgoutput sends: its commit moves the offset and the slot.
+            p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeatInterval().toMillis()));
+            p.setProperty("heartbeat.action.query", "SELECT pg_logical_emit_message(true, '" + HEARTBEAT_PREFIX + "', '')");
+            if (!config.properties().containsKey("message.prefix.include.list")) {
+                p.setProperty("message.prefix.exclude.list", HEARTBEAT_PREFIX);
+            }
+        }
         // A lost connection (walsender killed, PostgreSQL restarting) restarts the task after this wait, at
         // most this many times before the engine fails; Debezium retries every 10 s, forever, by default.
         p.setProperty("retriable.restart.connector.wait.ms", "1000");
