@@ -172,4 +172,31 @@ class StartupErrorsIT {
             db.execute("DROP OWNED BY " + role, "DROP ROLE " + role);
         }
     }
+
+    @Test
+    void aLostSlotIsFatalAndSaysANewSlotAndSnapshotAreNeeded() throws Exception {
+        try (TestPostgres small = TestPostgres.embedded().setting("max_slot_wal_keep_size", "1MB").start();
+             TestDatabase db = small.createDatabase("lost_slot")) {
+            TestConfigs.createTransactions(db);
+            CdcConfig config = TestConfigs.transactions(db).heartbeatInterval(java.time.Duration.ZERO).build();
+            try (CdcEngine engine = CdcEngine.create(config, new RecordingListener())) {
+                engine.start();
+            }
+            // While no engine runs, more WAL than the slot may keep is written and recycled.
+            db.execute("CREATE TABLE filler (payload text)",
+                    "INSERT INTO filler SELECT repeat(md5(i::text), 32) FROM generate_series(1, 65536) i",
+                    "SELECT pg_switch_wal()", "CHECKPOINT",
+                    "INSERT INTO filler SELECT repeat(md5(i::text), 32) FROM generate_series(1, 65536) i",
+                    "SELECT pg_switch_wal()", "CHECKPOINT");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> db.queryLong(
+                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + config.slotName() + "' AND wal_status = 'lost'") == 1);
+
+            CdcEngine engine = CdcEngine.create(config, new RecordingListener());
+            assertThatThrownBy(engine::start)
+                    .isInstanceOf(CdcException.class)
+                    .hasMessageStartingWith("replication slot '" + config.slotName() + "' is lost: PostgreSQL removed WAL it still needed")
+                    .hasMessageContaining("drop the slot")
+                    .hasMessageContaining("start again with a snapshot");
+        }
+    }
 }
