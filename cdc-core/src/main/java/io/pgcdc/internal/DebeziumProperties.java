@@ -97,6 +97,10 @@ public final class DebeziumProperties {
         // most this many times before the engine fails; Debezium retries every 10 s, forever, by default.
         p.setProperty("retriable.restart.connector.wait.ms", "1000");
         p.setProperty("errors.max.retries", "60");
+        // The pre-start check fails at once on a slot in use; these cover a consumer that takes the slot
+        // between that check and the stream start (Debezium: 6 tries, 10 s apart).
+        p.setProperty("slot.max.retries", "3");
+        p.setProperty("slot.retry.delay.ms", "2000");
         // Transaction END markers tell the engine when a group of changes sharing one LSN is complete,
         // so that it never stores an offset inside such a group (see EngineDriver).
         p.setProperty("provide.transaction.metadata", "true");

@@ -9,7 +9,9 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -206,6 +208,45 @@ public final class TestPostgres implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /**
+     * Restarts an embedded server on the same port and data, {@code immediate}ly (as after a crash: no
+     * checkpoint, recovery from WAL at start) or after a clean shutdown; waits until it accepts
+     * connections again.
+     *
+     * @throws UnsupportedOperationException for servers the test kit did not start
+     */
+    public void restart(boolean immediate) {
+        if (!(server instanceof EmbeddedServer)) {
+            throw new UnsupportedOperationException("only an embedded server can be restarted by the test kit");
+        }
+        try (Connection c = connect(server.adminDatabase()); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT current_setting('data_directory'), (SELECT setting FROM pg_config WHERE name = 'BINDIR')")) {
+            rs.next();
+            String dataDir = rs.getString(1);
+            String binDir = rs.getString(2);
+            List<String> command = new ArrayList<>();
+            if (isRoot()) {
+                // As zonky does: PostgreSQL refuses to run as root, but not in a user namespace of its own.
+                command.addAll(List.of("unshare", "-U"));
+            }
+            command.addAll(List.of(binDir + "/pg_ctl", "-D", dataDir, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "restart"));
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("pg_ctl restart failed: " + output);
+            }
+        } catch (SQLException | java.io.IOException e) {
+            throw new IllegalStateException("cannot restart " + this + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while restarting " + this, e);
+        }
+    }
+
+    private static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
     }
 
     /** Stops the server and deletes its data (embedded and container); idempotent. */
