@@ -34,6 +34,13 @@ final class RecordingListener implements ChangeListener {
         return new ArrayList<>(threads);
     }
 
+    /** The distinct values of a column across the after images received. */
+    java.util.Set<String> distinct(String column) {
+        java.util.Set<String> values = new java.util.HashSet<>();
+        events.forEach(e -> values.add(e.after().getString(column)));
+        return values;
+    }
+
     int size() {
         return events.size();
     }
