@@ -29,9 +29,10 @@ public final class ChangeEvent {
     private final SourcePosition source;
     private final boolean snapshot;
     private final String idempotencyKey;
+    private final int groupIndex;
 
     ChangeEvent(Operation operation, TableId table, Row key, Row before, Row after, SourcePosition source, boolean snapshot,
-                String idempotencyKey) {
+                String idempotencyKey, int groupIndex) {
         this.operation = Objects.requireNonNull(operation, "operation");
         this.table = Objects.requireNonNull(table, "table");
         this.key = key;
@@ -40,6 +41,7 @@ public final class ChangeEvent {
         this.source = Objects.requireNonNull(source, "source");
         this.snapshot = snapshot;
         this.idempotencyKey = Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+        this.groupIndex = groupIndex;
     }
 
     /** What happened. */
@@ -80,6 +82,11 @@ public final class ChangeEvent {
      */
     public String idempotencyKey() {
         return idempotencyKey;
+    }
+
+    /** Place among consecutive changes sharing this event's LSN (0 for the first). */
+    int groupIndex() {
+        return groupIndex;
     }
 
     /** Whether a snapshot read this row rather than the log delivering a change. */

@@ -50,7 +50,8 @@ final class EventMapper {
         Row after = row(table, envelope.getStruct("after"));
         SourcePosition position = position(source);
         boolean snapshot = isSnapshot(source);
-        return new ChangeEvent(operation, table, key, before, after, position, snapshot, idempotencyKey(table, key, after, position, snapshot));
+        String idempotencyKey = idempotencyKey(table, key, after, position, snapshot);
+        return new ChangeEvent(operation, table, key, before, after, position, snapshot, idempotencyKey, snapshot ? 0 : groupIndex);
     }
 
     /**

@@ -1,0 +1,160 @@
+package io.pgcdc.examples;
+
+import io.pgcdc.CdcConfig;
+import io.pgcdc.CdcEngine;
+import io.pgcdc.ChangeEvent;
+import io.pgcdc.ChangeListener;
+import io.pgcdc.OffsetStore;
+import io.pgcdc.Row;
+import io.pgcdc.SinkProgress;
+import io.pgcdc.SnapshotMode;
+import io.pgcdc.generator.Schema;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Replicates {@code transactions} into another database, each change applied exactly once even when
+ * this process is killed: the replica's writes and {@link SinkProgress} commit in one transaction, so
+ * a change the engine delivers again after a crash is recognised and skipped. Runs until Ctrl-C.
+ */
+@Command(name = "ReplicaSink", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Replicates public.transactions into another database, exactly once; runs until Ctrl-C.")
+public final class ReplicaSink implements Callable<Integer> {
+
+    /** The replicated columns, in table order. */
+    static final List<String> COLUMNS = List.of("transaction_id", "user_id", "timestamp", "amount", "currency", "city", "country",
+            "merchant_name", "payment_method", "ip_address", "voucher_code", "affiliateid");
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--replica-database", required = true, description = "database on the same server to replicate into")
+    String replicaDatabase;
+
+    @Option(names = "--offsets", paramLabel = "FILE", description = "offsets file (default: none; the replica's progress still prevents repeats)")
+    Path offsets;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ReplicaSink()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try (DemoDatabase db = connection.open(connection.embedded()); Connection replica = replica(db)) {
+            SinkProgress progress = SinkProgress.in("pgcdc_sink_progress", "transactions-replica");
+            prepare(replica, progress);
+            Applier applier = new Applier(replica, progress);
+            CdcConfig.Builder config = db.captureConfig("replica_sink").snapshotMode(SnapshotMode.INITIAL);
+            if (offsets != null) {
+                config.offsetStore(OffsetStore.file(offsets));
+            }
+            CountDownLatch stop = new CountDownLatch(1);
+            try (CdcEngine engine = CdcEngine.create(config.build(), applier)) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    engine.close();
+                    stop.countDown();
+                }, "replica-sink-shutdown"));
+                engine.start();
+                System.out.println("replicating into " + replicaDatabase);
+                while (!stop.await(200, java.util.concurrent.TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
+                    // The engine works on its own thread; this one waits for Ctrl-C.
+                }
+                return engine.failure().isPresent() ? 1 : 0;
+            }
+        }
+    }
+
+    private Connection replica(DemoDatabase db) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", db.user);
+        props.setProperty("password", db.password);
+        return DriverManager.getConnection("jdbc:postgresql://" + db.host + ":" + db.port + "/" + replicaDatabase, props);
+    }
+
+    private static void prepare(Connection replica, SinkProgress progress) throws SQLException {
+        try (Statement s = replica.createStatement()) {
+            s.execute(Schema.script("010_transactions.sql"));
+            // Counts every applied change: after any number of crashes it equals the changes written.
+            s.execute("CREATE TABLE IF NOT EXISTS replica_stats (id int PRIMARY KEY, applied bigint NOT NULL)");
+            s.execute("INSERT INTO replica_stats VALUES (1, 0) ON CONFLICT DO NOTHING");
+        }
+        progress.createTable(replica);
+        replica.setAutoCommit(false);
+    }
+
+    /** Applies each change and its progress in one replica transaction. */
+    private static final class Applier implements ChangeListener {
+        private final Connection replica;
+        private final SinkProgress progress;
+        private final PreparedStatement upsert;
+        private final PreparedStatement delete;
+        private final PreparedStatement count;
+
+        Applier(Connection replica, SinkProgress progress) throws SQLException {
+            this.replica = replica;
+            this.progress = progress;
+            StringBuilder set = new StringBuilder();
+            for (String c : COLUMNS.subList(1, COLUMNS.size())) {
+                set.append(set.length() == 0 ? "" : ", ").append('"').append(c).append("\" = EXCLUDED.\"").append(c).append('"');
+            }
+            this.upsert = replica.prepareStatement("INSERT INTO transactions (\"" + String.join("\", \"", COLUMNS) + "\") VALUES ("
+                    + "?, ?, ?, ?::numeric, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO UPDATE SET " + set);
+            this.delete = replica.prepareStatement("DELETE FROM transactions WHERE transaction_id = ?");
+            this.count = replica.prepareStatement("UPDATE replica_stats SET applied = applied + 1 WHERE id = 1");
+        }
+
+        @Override
+        public void onChange(ChangeEvent event) throws Exception {
+            try {
+                if (!progress.isApplied(replica, event)) {
+                    apply(event);
+                    progress.markApplied(replica, event);
+                    count.executeUpdate();
+                }
+                replica.commit();
+            } catch (SQLException e) {
+                replica.rollback();
+                throw e;
+            }
+        }
+
+        private void apply(ChangeEvent event) throws SQLException {
+            switch (event.operation()) {
+                case CREATE:
+                case UPDATE:
+                case READ:
+                    Row row = event.after();
+                    for (int i = 0; i < COLUMNS.size(); i++) {
+                        String column = COLUMNS.get(i);
+                        Object value = column.equals("timestamp") ? row.getTimestamp(column) : row.getString(column);
+                        upsert.setObject(i + 1, value);
+                    }
+                    upsert.executeUpdate();
+                    break;
+                case DELETE:
+                    delete.setString(1, event.key().getString("transaction_id"));
+                    delete.executeUpdate();
+                    break;
+                case TRUNCATE:
+                    try (Statement s = replica.createStatement()) {
+                        s.execute("TRUNCATE transactions");
+                    }
+                    break;
+                default:
+                    throw new IllegalStateException("unexpected operation " + event.operation());
+            }
+        }
+    }
+}
