@@ -165,7 +165,12 @@ public final class CdcEngine implements AutoCloseable {
 
     /** Creates the offset directory, and reads the offset file now so that a corrupt one fails start() clearly. */
     private void prepareOffsetStore() {
-        Optional<Path> file = config.offsetStore().file();
+        OffsetStore store = config.offsetStore();
+        if (store.jdbcUrl().isPresent()) {
+            checkJdbcOffsets(store);
+            return;
+        }
+        Optional<Path> file = store.file();
         if (file.isEmpty()) {
             return;
         }
@@ -179,6 +184,31 @@ public final class CdcEngine implements AutoCloseable {
         }
         try {
             SafeFileOffsetStore.read(file.get());
+        } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
+            throw new CdcException(e.getMessage(), e);
+        }
+    }
+
+    /** Reads the offsets row now, so that an unreachable database or a corrupt row fails start() clearly. */
+    private void checkJdbcOffsets(OffsetStore store) {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", store.jdbcUser());
+        props.setProperty("password", store.jdbcPassword());
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(store.jdbcUrl().get(), props)) {
+            boolean exists;
+            try (var ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+                ps.setString(1, store.jdbcTable());
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    exists = rs.getBoolean(1);
+                }
+            }
+            if (exists) {
+                io.pgcdc.internal.JdbcOffsetStore.read(c, store.jdbcTable(), config.name());
+            }
+        } catch (SQLException e) {
+            throw new CdcException("cannot read offsets from table " + store.jdbcTable() + " at " + store + ": " + e.getMessage()
+                    + "; check the offset store's URL, user and password", e);
         } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
             throw new CdcException(e.getMessage(), e);
         }

@@ -47,7 +47,11 @@ public final class DebeziumProperties {
             Map.entry("poll.interval.ms", "pollInterval()"),
             Map.entry("heartbeat.interval.ms", "heartbeatInterval()"),
             Map.entry("offset.storage", "offsetStore()"),
-            Map.entry("offset.storage.file.filename", "offsetStore()"));
+            Map.entry("offset.storage.file.filename", "offsetStore()"),
+            Map.entry(JdbcOffsetStore.URL_PROPERTY, "offsetStore()"),
+            Map.entry(JdbcOffsetStore.USER_PROPERTY, "offsetStore()"),
+            Map.entry(JdbcOffsetStore.PASSWORD_PROPERTY, "offsetStore()"),
+            Map.entry(JdbcOffsetStore.TABLE_PROPERTY, "offsetStore()"));
 
     private DebeziumProperties() {
     }
@@ -110,6 +114,12 @@ public final class DebeziumProperties {
         if (store.file().isPresent()) {
             p.setProperty("offset.storage", FILE_OFFSET_STORE);
             p.setProperty("offset.storage.file.filename", store.file().get().toString());
+        } else if (store.jdbcUrl().isPresent()) {
+            p.setProperty("offset.storage", JdbcOffsetStore.class.getName());
+            p.setProperty(JdbcOffsetStore.URL_PROPERTY, store.jdbcUrl().get());
+            p.setProperty(JdbcOffsetStore.USER_PROPERTY, store.jdbcUser());
+            p.setProperty(JdbcOffsetStore.PASSWORD_PROPERTY, store.jdbcPassword());
+            p.setProperty(JdbcOffsetStore.TABLE_PROPERTY, store.jdbcTable());
         } else {
             p.setProperty("offset.storage", MEMORY_OFFSET_STORE);
         }

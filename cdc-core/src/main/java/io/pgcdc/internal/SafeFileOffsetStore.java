@@ -78,29 +78,41 @@ public final class SafeFileOffsetStore extends MemoryOffsetBackingStore {
 
     @Override
     public Set<Map<String, Object>> connectorPartitions(String connectorName) {
-        // Keys are Connect's JSON ["<connector name>", {partition}].
-        Set<Map<String, Object>> partitions = new HashSet<>();
-        for (ByteBuffer key : data.keySet()) {
-            try {
-                JsonNode node = JSON.readTree(bytes(key));
-                if (node.isArray() && node.size() == 2 && connectorName.equals(node.get(0).asText()) && node.get(1).isObject()) {
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> partition = JSON.convertValue(node.get(1), Map.class);
-                    partitions.add(partition);
-                }
-            } catch (IOException e) {
-                // A key in another format is not a Connect partition of this connector.
-            }
+        return new PartitionReader(data).partitions(connectorName);
+    }
+
+    /** Reads Connect's offset keys, JSON {@code ["<connector name>", {partition}]}, back into partitions. */
+    static final class PartitionReader {
+        private final Map<ByteBuffer, ByteBuffer> data;
+
+        PartitionReader(Map<ByteBuffer, ByteBuffer> data) {
+            this.data = data;
         }
-        return partitions;
+
+        Set<Map<String, Object>> partitions(String connectorName) {
+            Set<Map<String, Object>> partitions = new HashSet<>();
+            for (ByteBuffer key : data.keySet()) {
+                try {
+                    JsonNode node = JSON.readTree(bytes(key));
+                    if (node.isArray() && node.size() == 2 && connectorName.equals(node.get(0).asText()) && node.get(1).isObject()) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> partition = JSON.convertValue(node.get(1), Map.class);
+                        partitions.add(partition);
+                    }
+                } catch (IOException e) {
+                    // A key in another format is not a Connect partition of this connector.
+                }
+            }
+            return partitions;
+        }
     }
 
     /** A stored file that fails its checks: the message says which file and why. */
     public static final class CorruptOffsetsException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        CorruptOffsetsException(Path file, String why) {
-            super("offset file " + file + " is corrupt (" + why + "); refusing to start from scratch, which would"
+        CorruptOffsetsException(String where, String why) {
+            super(where + " is corrupt (" + why + "); refusing to start from scratch, which would"
                     + " re-deliver or skip changes: restore the file from a backup, or move it away to resume from the"
                     + " replication slot's position (with snapshotMode INITIAL the tables are read again)");
         }
@@ -118,26 +130,36 @@ public final class SafeFileOffsetStore extends MemoryOffsetBackingStore {
         } catch (NoSuchFileException e) {
             return new HashMap<>();
         } catch (IOException e) {
-            throw new CorruptOffsetsException(file, "unreadable: " + e);
+            throw new CorruptOffsetsException("offset file " + file, "unreadable: " + e);
         }
+        return decode(content, "offset file " + file);
+    }
+
+    /**
+     * Decodes offsets written by {@link #encode}.
+     *
+     * @param where what to name in the error, such as "offset file /var/lib/app/offsets"
+     * @throws CorruptOffsetsException when the bytes are not a complete, unaltered encoding
+     */
+    public static Map<ByteBuffer, ByteBuffer> decode(byte[] content, String where) throws CorruptOffsetsException {
         ByteBuffer in = ByteBuffer.wrap(content);
         if (content.length < MAGIC.length + 4 + 4 + 8) {
-            throw new CorruptOffsetsException(file, content.length + " bytes, shorter than any complete file");
+            throw new CorruptOffsetsException(where, content.length + " bytes, shorter than any complete file");
         }
         byte[] magic = new byte[MAGIC.length];
         in.get(magic);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
-            throw new CorruptOffsetsException(file, "not a pgcdc offset file");
+            throw new CorruptOffsetsException(where, "not a pgcdc offset file");
         }
         CRC32C crc = new CRC32C();
         crc.update(content, 0, content.length - 8);
         long stored = ByteBuffer.wrap(content, content.length - 8, 8).getLong();
         if (crc.getValue() != stored) {
-            throw new CorruptOffsetsException(file, "checksum mismatch: the file was cut short or altered");
+            throw new CorruptOffsetsException(where, "checksum mismatch: the file was cut short or altered");
         }
         int version = in.getInt();
         if (version != VERSION) {
-            throw new CorruptOffsetsException(file, "format version " + version + ", this library reads " + VERSION);
+            throw new CorruptOffsetsException(where, "format version " + version + ", this library reads " + VERSION);
         }
         int count = in.getInt();
         Map<ByteBuffer, ByteBuffer> entries = new HashMap<>();
@@ -147,7 +169,7 @@ public final class SafeFileOffsetStore extends MemoryOffsetBackingStore {
                 entries.put(key, chunk(in));
             }
         } catch (RuntimeException e) {
-            throw new CorruptOffsetsException(file, "entries do not match their lengths");
+            throw new CorruptOffsetsException(where, "entries do not match their lengths");
         }
         return entries;
     }
@@ -164,21 +186,7 @@ public final class SafeFileOffsetStore extends MemoryOffsetBackingStore {
 
     /** Writes a file atomically and durably: temporary file, fsync, rename, fsync of the directory. */
     public static void write(Path file, Map<ByteBuffer, ByteBuffer> entries) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.write(MAGIC);
-            out.writeInt(VERSION);
-            out.writeInt(entries.size());
-            for (Map.Entry<ByteBuffer, ByteBuffer> e : entries.entrySet()) {
-                writeChunk(out, e.getKey());
-                writeChunk(out, e.getValue());
-            }
-        }
-        byte[] body = bytes.toByteArray();
-        CRC32C crc = new CRC32C();
-        crc.update(body);
-        ByteBuffer content = ByteBuffer.allocate(body.length + 8).put(body).putLong(crc.getValue()).flip();
-
+        ByteBuffer content = ByteBuffer.wrap(encode(entries));
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -198,6 +206,26 @@ public final class SafeFileOffsetStore extends MemoryOffsetBackingStore {
         } catch (IOException e) {
             // Some platforms cannot open a directory; the rename is then as durable as they make it.
         }
+    }
+
+    /** Encodes offsets: magic, version, entries, CRC-32C; {@link #decode} reads them back. */
+    public static byte[] encode(Map<ByteBuffer, ByteBuffer> entries) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.write(MAGIC);
+            out.writeInt(VERSION);
+            out.writeInt(entries.size());
+            for (Map.Entry<ByteBuffer, ByteBuffer> e : entries.entrySet()) {
+                writeChunk(out, e.getKey());
+                writeChunk(out, e.getValue());
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("writing to memory failed", e);
+        }
+        byte[] body = bytes.toByteArray();
+        CRC32C crc = new CRC32C();
+        crc.update(body);
+        return ByteBuffer.allocate(body.length + 8).put(body).putLong(crc.getValue()).array();
     }
 
     private static void writeChunk(DataOutputStream out, ByteBuffer b) throws IOException {

@@ -1,0 +1,127 @@
+package io.pgcdc.internal;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.runtime.WorkerConfig;
+import org.apache.kafka.connect.storage.MemoryOffsetBackingStore;
+
+/**
+ * Offsets in a table of a PostgreSQL database, one row per engine, written with an upsert in one
+ * statement (atomic: a crash leaves the old row or the new one). The row holds the same checked
+ * encoding as {@link SafeFileOffsetStore}; a row that fails its checks is an error, never a fresh start.
+ * Unlike Debezium's JDBC store, it never deletes before it inserts.
+ */
+public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
+
+    /** JDBC URL of the database holding the table. */
+    public static final String URL_PROPERTY = "pgcdc.offsets.jdbc.url";
+    /** User for that database. */
+    public static final String USER_PROPERTY = "pgcdc.offsets.jdbc.user";
+    /** Password of that user. */
+    public static final String PASSWORD_PROPERTY = "pgcdc.offsets.jdbc.password";
+    /** The table, created when missing. */
+    public static final String TABLE_PROPERTY = "pgcdc.offsets.jdbc.table";
+
+    /** Table names the store accepts: plain lower-case identifiers, optionally schema-qualified. */
+    public static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
+
+    private String url;
+    private final Properties connection = new Properties();
+    private String table;
+    private String engine;
+    private Connection db;
+
+    /** Debezium instantiates the store by class name. */
+    public JdbcOffsetStore() {
+    }
+
+    @Override
+    public void configure(WorkerConfig config) {
+        super.configure(config);
+        Map<String, String> p = config.originalsStrings();
+        url = p.get(URL_PROPERTY);
+        table = p.get(TABLE_PROPERTY);
+        engine = p.get("name");
+        connection.setProperty("user", p.getOrDefault(USER_PROPERTY, ""));
+        connection.setProperty("password", p.getOrDefault(PASSWORD_PROPERTY, ""));
+        connection.setProperty("ApplicationName", "pgcdc offsets " + engine);
+        if (url == null || table == null || !TABLE_NAME.matcher(table).matches()) {
+            throw new ConnectException(URL_PROPERTY + " and a plain " + TABLE_PROPERTY + " must be set");
+        }
+    }
+
+    @Override
+    public synchronized void start() {
+        super.start();
+        try {
+            db = DriverManager.getConnection(url, connection);
+            try (Statement s = db.createStatement()) {
+                // The table name matched TABLE_NAME: it cannot carry SQL.
+                s.execute("CREATE TABLE IF NOT EXISTS " + table
+                        + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+            }
+            data = read(db, table, engine);
+        } catch (SQLException e) {
+            throw new ConnectException("cannot read offsets from table " + table + ": " + e.getMessage(), e);
+        } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
+            throw new ConnectException(e.getMessage(), e);
+        }
+    }
+
+    /** The engine's offsets in the table; empty when it has no row yet. */
+    public static Map<ByteBuffer, ByteBuffer> read(Connection db, String table, String engine)
+            throws SQLException, SafeFileOffsetStore.CorruptOffsetsException {
+        if (!TABLE_NAME.matcher(table).matches()) {
+            throw new IllegalArgumentException("not a plain table name: " + table);
+        }
+        try (PreparedStatement ps = db.prepareStatement("SELECT offsets FROM " + table + " WHERE engine = ?")) {
+            ps.setString(1, engine);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return new HashMap<>();
+                }
+                return SafeFileOffsetStore.decode(rs.getBytes(1), "the offsets of engine '" + engine + "' in table " + table);
+            }
+        }
+    }
+
+    @Override
+    protected void save() {
+        try (PreparedStatement ps = db.prepareStatement("INSERT INTO " + table + " (engine, offsets) VALUES (?, ?)"
+                + " ON CONFLICT (engine) DO UPDATE SET offsets = EXCLUDED.offsets, updated_at = now()")) {
+            ps.setString(1, engine);
+            ps.setBytes(2, SafeFileOffsetStore.encode(data));
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new ConnectException("cannot store offsets in table " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        super.stop();
+        if (db != null) {
+            try {
+                db.close();
+            } catch (SQLException e) {
+                // Closing: nothing left to store.
+            }
+        }
+    }
+
+    @Override
+    public Set<Map<String, Object>> connectorPartitions(String connectorName) {
+        return new SafeFileOffsetStore.PartitionReader(data).partitions(connectorName);
+    }
+}
