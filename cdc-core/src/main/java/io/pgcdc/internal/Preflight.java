@@ -252,6 +252,9 @@ public final class Preflight {
                 }
             }
         }
+        if (exists) {
+            warnAboutExtraTables(c, publication);
+        }
         String tableList = config.tables().stream().map(t -> quoteIdent(t.schema()) + "." + quoteIdent(t.name()))
                 .collect(java.util.stream.Collectors.joining(", "));
         if ("disabled".equals(mode)) {
@@ -290,6 +293,27 @@ public final class Preflight {
                     + (exists ? "ALTER PUBLICATION " + quoteIdent(publication) + " ADD TABLE " + String.join(", ", unpublished)
                     : "CREATE PUBLICATION " + quoteIdent(publication) + " FOR TABLE " + tableList)
                     + ", and set property(\"publication.autocreate.mode\", \"disabled\")");
+        }
+    }
+
+    /** Tables the publication sends but the engine does not capture cost decoding and WAL reading for nothing. */
+    private void warnAboutExtraTables(Connection c, String publication) throws SQLException {
+        List<String> extra = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    TableId t = new TableId(rs.getString(1), rs.getString(2));
+                    if (!config.tables().contains(t)) {
+                        extra.add(t.toString());
+                    }
+                }
+            }
+        }
+        if (!extra.isEmpty()) {
+            LOG.warn("publication '{}' also publishes {}, which this engine does not capture: PostgreSQL decodes and sends their"
+                    + " changes for nothing; remove them (ALTER PUBLICATION ... DROP TABLE) or give this engine its own publication",
+                    publication, extra);
         }
     }
 
