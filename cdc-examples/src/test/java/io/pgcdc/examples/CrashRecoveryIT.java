@@ -240,24 +240,17 @@ class CrashRecoveryIT {
         return events;
     }
 
-    private static boolean awaitQuietly(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(50);
+    /** Waits like {@link #waitFor} but returns false instead of failing, so that the assertions can name what is missing. */
+    private static boolean awaitQuietly(java.util.function.BooleanSupplier condition, Duration timeout) {
+        try {
+            waitFor(condition, timeout);
+            return true;
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            return false;
         }
-        return true;
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + timeout);
-            }
-            Thread.sleep(50);
-        }
+    private static void waitFor(java.util.function.BooleanSupplier condition, Duration timeout) {
+        org.awaitility.Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(50)).until(condition::getAsBoolean);
     }
 }

@@ -100,20 +100,9 @@ class ReplicaSinkIT {
         return rows;
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            try {
-                if (condition.getAsBoolean()) {
-                    return;
-                }
-            } catch (IllegalStateException notYet) {
-                // The sink has not created its tables yet.
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + timeout);
-            }
-            Thread.sleep(100);
-        }
+    /** Waits until the condition holds; a query against tables the sink has not created yet counts as "not yet". */
+    private static void waitFor(java.util.function.BooleanSupplier condition, Duration timeout) {
+        org.awaitility.Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100))
+                .ignoreException(IllegalStateException.class).until(condition::getAsBoolean);
     }
 }
