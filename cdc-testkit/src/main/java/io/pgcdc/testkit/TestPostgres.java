@@ -231,11 +231,23 @@ public final class TestPostgres implements AutoCloseable {
                 // As zonky does: PostgreSQL refuses to run as root, but not in a user namespace of its own.
                 command.addAll(List.of("unshare", "-U"));
             }
-            command.addAll(List.of(binDir + "/pg_ctl", "-D", dataDir, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "restart"));
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException("pg_ctl restart failed: " + output);
+            // -l: the new postmaster logs to a file. Without it, it would inherit pg_ctl's output pipe and
+            // keep it open for its whole life, and reading pg_ctl's output would wait for the server to stop.
+            String log = dataDir + "/pgcdc-restart.log";
+            command.addAll(List.of(binDir + "/pg_ctl", "-D", dataDir, "-l", log, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60",
+                    "restart"));
+            java.nio.file.Path output = java.nio.file.Files.createTempFile("pgcdc-pg_ctl", ".out");
+            try {
+                Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+                if (!p.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new IllegalStateException("pg_ctl restart did not finish within 90 s");
+                }
+                if (p.exitValue() != 0) {
+                    throw new IllegalStateException("pg_ctl restart failed: " + java.nio.file.Files.readString(output));
+                }
+            } finally {
+                java.nio.file.Files.deleteIfExists(output);
             }
         } catch (SQLException | java.io.IOException e) {
             throw new IllegalStateException("cannot restart " + this + ": " + e.getMessage(), e);
