@@ -1,5 +1,6 @@
 package io.pgcdc;
 
+import io.pgcdc.internal.DebeziumProperties;
 import io.pgcdc.internal.JdbcOffsetStore;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -122,7 +123,7 @@ public final class OffsetStore {
             return "file:" + file;
         }
         if (jdbcUrl != null) {
-            return "jdbc:" + jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1********") + " as " + jdbcUser + ", table " + jdbcTable;
+            return "jdbc:" + DebeziumProperties.maskValue("url", jdbcUrl) + " as " + jdbcUser + ", table " + jdbcTable;
         }
         return "memory";
     }

@@ -65,6 +65,8 @@ class JdbcOffsetsIT {
         OffsetStore store = OffsetStore.jdbc("jdbc:postgresql://db/app", "app", "s3cret").table("cdc.offsets");
         assertThat(store).isEqualTo(OffsetStore.jdbc("jdbc:postgresql://db/app", "app", "s3cret").table("cdc.offsets"));
         assertThat(store.toString()).doesNotContain("s3cret").contains("cdc.offsets");
+        assertThat(OffsetStore.jdbc("jdbc:postgresql://db/app?password=in-url", "app", "x").toString())
+                .doesNotContain("in-url").contains("password=********");
         assertThatThrownBy(() -> store.table("x; DROP TABLE y")).isInstanceOf(IllegalArgumentException.class);
         assertThat(CdcConfig.builder().database("d").user("u").tables("t").offsetStore(store).build().toDebeziumProperties().toString())
                 .doesNotContain("s3cret");

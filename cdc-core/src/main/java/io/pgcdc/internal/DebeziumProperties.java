@@ -154,7 +154,8 @@ public final class DebeziumProperties {
                 .toString();
     }
 
-    static String maskValue(String key, String value) {
+    /** The value with any secret masked: all of it for a secret key name, else a {@code password=} inside it. */
+    public static String maskValue(String key, String value) {
         if (SECRET_KEY.matcher(key).matches()) {
             return MASK;
         }

@@ -115,8 +115,7 @@ class CrashRecoveryIT {
         Map<String, String> byKey = new HashMap<>();
         for (List<JsonNode> run : runs) {
             for (JsonNode e : run) {
-                String id = (e.get("after").isNull() ? e.get("key") : e.get("after")).get("transaction_id").asText();
-                String event = e.get("source").get("lsn").asText() + "|" + e.get("op").asText() + "|" + id;
+                String event = event(e);
                 String previous = byKey.putIfAbsent(e.get("id").asText(), event);
                 assertThat(previous == null || previous.equals(event)).as("key %s names %s and %s", e.get("id"), previous, event).isTrue();
             }
@@ -130,9 +129,8 @@ class CrashRecoveryIT {
             int repeats = 0;
             for (JsonNode e : runs.get(run)) {
                 String op = e.get("op").asText();
-                String id = (e.get("after").isNull() ? e.get("key") : e.get("after")).get("transaction_id").asText();
-                if (seen.add(e.get("source").get("lsn").asText() + "|" + op + "|" + id)) {
-                    received.merge(op + ":" + id, 1, Integer::sum);
+                if (seen.add(event(e))) {
+                    received.merge(op + ":" + transactionId(e), 1, Integer::sum);
                 } else {
                     repeats++;
                 }
@@ -220,11 +218,19 @@ class CrashRecoveryIT {
         all.add(current);
         for (List<JsonNode> run : all) {
             for (JsonNode e : run) {
-                String id = (e.get("after").isNull() ? e.get("key") : e.get("after")).get("transaction_id").asText();
-                events.add(e.get("source").get("lsn").asText() + "|" + e.get("op").asText() + "|" + id);
+                events.add(event(e));
             }
         }
         return events;
+    }
+
+    /** An event as (lsn, op, id): two changes never share all three, a repeat does. */
+    private static String event(JsonNode e) {
+        return e.get("source").get("lsn").asText() + "|" + e.get("op").asText() + "|" + transactionId(e);
+    }
+
+    private static String transactionId(JsonNode e) {
+        return (e.get("after").isNull() ? e.get("key") : e.get("after")).get("transaction_id").asText();
     }
 
     /** Parses JSON lines; a line cut off by the kill was not acknowledged, and is skipped. */
