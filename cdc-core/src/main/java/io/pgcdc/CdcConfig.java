@@ -1,6 +1,5 @@
 package io.pgcdc;
 
-import io.pgcdc.internal.DebeziumProperties;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,8 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ThreadFactory;
 import java.util.regex.Pattern;
 
 /**
@@ -52,6 +51,44 @@ public final class CdcConfig {
      */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
 
+    /** Most events a {@link BatchListener} receives in one batch, unless {@link Builder#maxBatchSize} says otherwise. */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 1_000;
+    /**
+     * Most events of one transaction held in memory until its commit LSN arrives, unless
+     * {@link Builder#transactionBuffer} says otherwise; larger transactions are read twice.
+     */
+    public static final int DEFAULT_TRANSACTION_BUFFER = 10_000;
+
+    private static final Pattern SECRET_KEY = Pattern.compile(
+            "(?i).*(password|passwd|secret|credential|token|sasl\\.jaas\\.config|basic\\.auth\\.user\\.info|private\\.key).*");
+    private static final Pattern SECRET_IN_VALUE = Pattern.compile("(?i)(password=)[^&;\\s]*");
+    private static final String MASK = "********";
+
+    /** Debezium keys derived from typed settings, with the builder method that sets each. */
+    private static final Map<String, String> OWNED_KEYS = Map.ofEntries(
+            Map.entry("name", "name()"),
+            Map.entry("topic.prefix", "name()"),
+            Map.entry("connector.class", "(fixed: the PostgreSQL connector)"),
+            Map.entry("database.hostname", "host()"),
+            Map.entry("database.port", "port()"),
+            Map.entry("database.user", "user()"),
+            Map.entry("database.password", "password()"),
+            Map.entry("database.dbname", "database()"),
+            Map.entry("table.include.list", "tables()"),
+            Map.entry("slot.name", "slotName()"),
+            Map.entry("publication.name", "publicationName()"),
+            Map.entry("snapshot.mode", "snapshotMode()"),
+            Map.entry("poll.interval.ms", "pollInterval()"),
+            Map.entry("heartbeat.interval.ms", "heartbeatInterval()"),
+            Map.entry("offset.storage", "offsetStore()"),
+            Map.entry("offset.storage.file.filename", "offsetStore()"),
+            Map.entry("pgcdc.offsets.jdbc.url", "offsetStore()"),
+            Map.entry("pgcdc.offsets.jdbc.user", "offsetStore()"),
+            Map.entry("pgcdc.offsets.jdbc.password", "offsetStore()"),
+            Map.entry("pgcdc.offsets.jdbc.table", "offsetStore()"),
+            Map.entry("pgcdc.offsets.jdbc.datasource", "offsetStore()"),
+            Map.entry("offset.storage.pgcdc.memory.id", "offsetStore()"));
+
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,200}");
     private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,63}");
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -75,6 +112,9 @@ public final class CdcConfig {
     private final FailurePolicy failurePolicy;
     private final Duration heartbeatInterval;
     private final Map<String, String> properties;
+    private final int maxBatchSize;
+    private final int transactionBuffer;
+    private final ThreadFactory threadFactory;
 
     private CdcConfig(Builder b) {
         this.name = b.name;
@@ -96,6 +136,9 @@ public final class CdcConfig {
         this.failurePolicy = b.failurePolicy;
         this.heartbeatInterval = b.heartbeatInterval;
         this.properties = Collections.unmodifiableMap(new LinkedHashMap<>(b.properties));
+        this.maxBatchSize = b.maxBatchSize;
+        this.transactionBuffer = b.transactionBuffer;
+        this.threadFactory = b.threadFactory;
     }
 
     /** A builder with every default set; {@code database}, {@code user} and {@code tables} are required. */
@@ -123,6 +166,9 @@ public final class CdcConfig {
         b.failurePolicy = failurePolicy;
         b.heartbeatInterval = heartbeatInterval;
         b.properties.putAll(properties);
+        b.maxBatchSize = maxBatchSize;
+        b.transactionBuffer = transactionBuffer;
+        b.threadFactory = threadFactory;
         return b;
     }
 
@@ -215,17 +261,57 @@ public final class CdcConfig {
         return failurePolicy;
     }
 
+    /** Most events in one {@link ChangeBatch}; a larger transaction is split over several batches. */
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    /**
+     * Most events of one transaction held in memory until its END marker gives their commit LSN. A larger
+     * transaction is read to its end once without delivery, then again from the stored offsets and
+     * delivered as it streams: memory stays bounded, at the cost of reading it twice.
+     */
+    public int transactionBuffer() {
+        return transactionBuffer;
+    }
+
+    /**
+     * Makes the delivery thread, which runs every listener callback; by default a daemon thread named
+     * {@code pgcdc-<name>}.
+     */
+    public ThreadFactory threadFactory() {
+        return threadFactory != null ? threadFactory : runnable -> {
+            Thread t = new Thread(runnable, "pgcdc-" + name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
     /** Extra Debezium properties, applied last; they override the properties this configuration derives. */
     public Map<String, String> properties() {
         return properties;
     }
 
     /**
-     * The exact Debezium properties the engine runs with: a fresh copy each call. Its
-     * {@code toString()} masks the password and any other secret.
+     * The value with any secret masked, as this library prints configuration: all of it for a key that
+     * names a secret (password, secret, token, credential, ...), else a {@code password=} inside it (URLs).
      */
-    public Properties toDebeziumProperties() {
-        return DebeziumProperties.of(this);
+    public static String maskSecret(String key, String value) {
+        Objects.requireNonNull(key, "key");
+        if (value == null) {
+            return null;
+        }
+        if (SECRET_KEY.matcher(key).matches()) {
+            return MASK;
+        }
+        java.util.regex.Matcher m = SECRET_IN_VALUE.matcher(value);
+        return m.find() ? m.replaceAll("$1" + MASK) : value;
+    }
+
+    private static String masked(Map<String, String> properties) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        properties.forEach((k, v) -> out.put(k, maskSecret(k, v)));
+        return out.toString();
     }
 
     @Override
@@ -258,7 +344,7 @@ public final class CdcConfig {
                 + ", tables=" + tables + ", slot=" + slotName + ", publication=" + publicationName
                 + ", snapshot=" + snapshotMode + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
                 + ", onListenerFailure=" + failurePolicy
-                + ", properties=" + DebeziumProperties.masked(properties) + "]";
+                + ", properties=" + masked(properties) + "]";
     }
 
     /** Builds a {@link CdcConfig}; not thread-safe. */
@@ -279,6 +365,9 @@ public final class CdcConfig {
         private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
         private FailurePolicy failurePolicy = FailurePolicy.stop();
         private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+        private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
+        private int transactionBuffer = DEFAULT_TRANSACTION_BUFFER;
+        private ThreadFactory threadFactory;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -397,6 +486,30 @@ public final class CdcConfig {
             return this;
         }
 
+        /** Most events in one batch for a {@link BatchListener}: at least 1. */
+        public Builder maxBatchSize(int maxBatchSize) {
+            if (maxBatchSize < 1) {
+                throw new IllegalArgumentException("maxBatchSize must be at least 1, not " + maxBatchSize);
+            }
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        /** Most events of one transaction held until its commit LSN is known: at least 1; see {@link CdcConfig#transactionBuffer()}. */
+        public Builder transactionBuffer(int transactionBuffer) {
+            if (transactionBuffer < 1) {
+                throw new IllegalArgumentException("transactionBuffer must be at least 1, not " + transactionBuffer);
+            }
+            this.transactionBuffer = transactionBuffer;
+            return this;
+        }
+
+        /** Makes the delivery thread that runs the listener; see {@link CdcConfig#threadFactory()}. */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+            return this;
+        }
+
         /** What to do when a listener callback throws; {@link FailurePolicy#stop()} by default. */
         public Builder failurePolicy(FailurePolicy failurePolicy) {
             this.failurePolicy = Objects.requireNonNull(failurePolicy, "failurePolicy");
@@ -414,7 +527,7 @@ public final class CdcConfig {
             if (key.isBlank()) {
                 throw new IllegalArgumentException("property key must not be blank");
             }
-            String method = DebeziumProperties.builderMethodFor(key);
+            String method = OWNED_KEYS.get(key);
             if (method != null) {
                 throw new IllegalArgumentException("set " + key + " with " + method + ", not property()");
             }

@@ -2,6 +2,10 @@ package io.pgcdc;
 
 import io.pgcdc.internal.ConnectorValidation;
 import io.pgcdc.internal.DebeziumProperties;
+import io.pgcdc.internal.EngineMemoryOffsetStore;
+import io.pgcdc.internal.HealthMonitor;
+import io.pgcdc.internal.JdbcOffsetStore;
+import io.pgcdc.internal.OffsetChecks;
 import io.pgcdc.internal.EngineDriver;
 import io.pgcdc.internal.Preflight;
 import io.pgcdc.internal.SafeFileOffsetStore;
@@ -16,7 +20,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +74,8 @@ public final class CdcEngine implements AutoCloseable {
 
     private final CdcConfig config;
     private final ChangeListener listener;
+    private final BatchListener batchListener;
+    private final String engineId = java.util.UUID.randomUUID().toString();
     private final Object lock = new Object();
     private final CountDownLatch polling = new CountDownLatch(1);
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -79,17 +84,35 @@ public final class CdcEngine implements AutoCloseable {
     private volatile boolean closing;
     private volatile long slotLagBytes = -1;
     private volatile String problem;
-    private Thread monitor;
+    private HealthMonitor monitor;
     private EngineDriver driver;
+    private Delivery delivery;
 
-    private CdcEngine(CdcConfig config, ChangeListener listener) {
+    private CdcEngine(CdcConfig config, ChangeListener listener, BatchListener batchListener) {
         this.config = config;
         this.listener = listener;
+        this.batchListener = batchListener;
     }
 
-    /** Creates an engine; nothing connects until {@link #start()}. */
+    /** Creates an engine that calls {@code listener} for each event; nothing connects until {@link #start()}. */
     public static CdcEngine create(CdcConfig config, ChangeListener listener) {
-        return new CdcEngine(Objects.requireNonNull(config, "config"), Objects.requireNonNull(listener, "listener"));
+        return new CdcEngine(Objects.requireNonNull(config, "config"), Objects.requireNonNull(listener, "listener"), null);
+    }
+
+    /**
+     * Creates an engine that hands events to {@code listener} in batches ending on transaction
+     * boundaries (see {@link BatchListener}); nothing connects until {@link #start()}.
+     */
+    public static CdcEngine create(CdcConfig config, BatchListener listener) {
+        return new CdcEngine(Objects.requireNonNull(config, "config"), null, Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * The exact Debezium connector and engine properties an engine with this configuration runs with
+     * (the same ones a Kafka Connect worker can run); {@code toString()} masks passwords and other secrets.
+     */
+    public static Properties debeziumProperties(CdcConfig config) {
+        return DebeziumProperties.of(Objects.requireNonNull(config, "config"));
     }
 
     /** The configuration this engine runs with. */
@@ -138,80 +161,36 @@ public final class CdcEngine implements AutoCloseable {
             }
             state = State.STARTING;
         }
-        Properties properties = config.toDebeziumProperties();
+        Properties properties = DebeziumProperties.of(config);
         try {
-            prepareOffsetStore();
+            OffsetChecks.prepare(config);
             Preflight.check(config);
             ConnectorValidation.check(properties);
         } catch (CdcException e) {
             fail(e);
             throw e;
         } catch (RuntimeException e) {
-            CdcException wrapped = new CdcException("starting engine '" + config.name() + "' failed: " + e, e);
+            CdcException wrapped = new CdcException(FailureReason.INTERNAL, "starting engine '" + config.name() + "' failed: " + e, e);
             fail(wrapped);
             throw wrapped;
         }
         String placeholder = properties.getProperty("unavailable.value.placeholder", DebeziumProperties.DEFAULT_UNAVAILABLE_PLACEHOLDER);
-        EventMapper mapper = new EventMapper(placeholder);
+        if (properties.containsKey(EngineMemoryOffsetStore.ID_PROPERTY)) {
+            properties.setProperty(EngineMemoryOffsetStore.ID_PROPERTY, engineId);
+        }
+        if (config.offsetStore() instanceof OffsetStore.JdbcStore && ((OffsetStore.JdbcStore) config.offsetStore()).dataSource() != null) {
+            JdbcOffsetStore.register(engineId, ((OffsetStore.JdbcStore) config.offsetStore()).dataSource());
+            properties.setProperty(JdbcOffsetStore.DATA_SOURCE_PROPERTY, engineId);
+        }
+        delivery = new Delivery(config, listener, batchListener, new EventMapper(placeholder), () -> closing);
         synchronized (lock) {
             if (state != State.STARTING) {
-                throw new CdcException("engine '" + config.name() + "' was closed while starting");
+                throw new CdcException(FailureReason.INTERRUPTED, "engine '" + config.name() + "' was closed while starting");
             }
-            driver = new EngineDriver(config.name(), properties, record -> deliver(mapper, record), new DriverObserver());
+            driver = new EngineDriver(config.name(), properties, delivery, new DriverObserver(), config.threadFactory());
             driver.start();
         }
         awaitStreaming();
-    }
-
-    /** Creates the offset directory, and reads the offset file now so that a corrupt one fails start() clearly. */
-    private void prepareOffsetStore() {
-        OffsetStore store = config.offsetStore();
-        if (store.jdbcUrl().isPresent()) {
-            checkJdbcOffsets(store);
-            return;
-        }
-        Optional<Path> file = store.file();
-        if (file.isEmpty()) {
-            return;
-        }
-        if (file.get().getParent() != null) {
-            try {
-                Files.createDirectories(file.get().getParent());
-            } catch (IOException e) {
-                throw new CdcException("cannot create the offset directory " + file.get().getParent() + ": " + e
-                        + "; check the path and its permissions", e);
-            }
-        }
-        try {
-            SafeFileOffsetStore.read(file.get());
-        } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
-            throw new CdcException(e.getMessage(), e);
-        }
-    }
-
-    /** Reads the offsets row now, so that an unreachable database or a corrupt row fails start() clearly. */
-    private void checkJdbcOffsets(OffsetStore store) {
-        java.util.Properties props = new java.util.Properties();
-        props.setProperty("user", store.jdbcUser());
-        props.setProperty("password", store.jdbcPassword());
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(store.jdbcUrl().get(), props)) {
-            boolean exists;
-            try (var ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-                ps.setString(1, store.jdbcTable());
-                try (var rs = ps.executeQuery()) {
-                    rs.next();
-                    exists = rs.getBoolean(1);
-                }
-            }
-            if (exists) {
-                io.pgcdc.internal.JdbcOffsetStore.read(c, store.jdbcTable(), config.name());
-            }
-        } catch (SQLException e) {
-            throw new CdcException("cannot read offsets from table " + store.jdbcTable() + " at " + store + ": " + e.getMessage()
-                    + "; check the offset store's URL, user and password", e);
-        } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
-            throw new CdcException(e.getMessage(), e);
-        }
     }
 
     private void awaitStreaming() {
@@ -228,10 +207,10 @@ public final class CdcEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();
-            throw new CdcException("interrupted while starting engine '" + config.name() + "'", e);
+            throw new CdcException(FailureReason.INTERRUPTED, "interrupted while starting engine '" + config.name() + "'", e);
         } catch (SQLException | CdcException e) {
             CdcException error = e instanceof CdcException ? (CdcException) e
-                    : new CdcException("cannot watch engine '" + config.name() + "' start: " + e.getMessage(), e);
+                    : new CdcException(Preflight.reasonOf((SQLException) e), "cannot watch engine '" + config.name() + "' start: " + e.getMessage(), e);
             fail(error);
             stopDriver();
             throw error;
@@ -240,10 +219,10 @@ public final class CdcEngine implements AutoCloseable {
             throw failure;
         }
         if (state != State.STARTING) {
-            throw new CdcException("engine '" + config.name() + "' was closed while starting");
+            throw new CdcException(FailureReason.INTERRUPTED, "engine '" + config.name() + "' was closed while starting");
         }
         if (!capturing) {
-            CdcException timeout = new CdcException("engine '" + config.name() + "' did not start streaming within "
+            CdcException timeout = new CdcException(FailureReason.TIMEOUT, "engine '" + config.name() + "' did not start streaming within "
                     + config.startTimeout() + "; slot '" + config.slotName() + "' never became active: look for long-running"
                     + " transactions (the slot waits for them) or another consumer, or raise startTimeout");
             fail(timeout);
@@ -256,126 +235,22 @@ public final class CdcEngine implements AutoCloseable {
             }
         }
         LOG.info("engine '{}' streams {} from slot '{}'", config.name(), config.tables(), config.slotName());
-        monitor = new Thread(this::monitor, "pgcdc-" + config.name() + "-health");
-        monitor.setDaemon(true);
+        monitor = new HealthMonitor(config, HEALTH_INTERVAL, this::checked);
         monitor.start();
     }
 
-    /** Watches the slot while the engine runs: RUNNING while the stream is up, RECONNECTING while it is not. */
-    private void monitor() {
-        StreamingProbe probe = null;
-        try {
-            while (!closing && !state.isTerminal()) {
-                String seen;
-                try {
-                    if (probe == null) {
-                        probe = StreamingProbe.open(config);
-                    }
-                    boolean capturing = probe.isCapturing();
-                    slotLagBytes = probe.lagBytes();
-                    seen = capturing ? null : "replication slot '" + config.slotName() + "' is not active: the stream is down";
-                } catch (SQLException | CdcException e) {
-                    if (probe != null) {
-                        probe.close();
-                        probe = null;
-                    }
-                    slotLagBytes = -1;
-                    seen = "cannot check PostgreSQL: " + e.getMessage();
-                }
-                synchronized (lock) {
-                    problem = seen;
-                    if (state == State.RUNNING && seen != null) {
-                        state = State.RECONNECTING;
-                        LOG.warn("engine '{}' reconnecting: {}", config.name(), seen);
-                    } else if (state == State.RECONNECTING && seen == null) {
-                        state = State.RUNNING;
-                        LOG.info("engine '{}' streams again", config.name());
-                    }
-                }
-                Thread.sleep(HEALTH_INTERVAL.toMillis());
+    /** One health check: RUNNING while the stream is up, RECONNECTING while it is not. */
+    private void checked(String seen, long lag) {
+        slotLagBytes = lag;
+        synchronized (lock) {
+            problem = seen;
+            if (state == State.RUNNING && seen != null) {
+                state = State.RECONNECTING;
+                LOG.warn("engine '{}' reconnecting: {}", config.name(), seen);
+            } else if (state == State.RECONNECTING && seen == null) {
+                state = State.RUNNING;
+                LOG.info("engine '{}' streams again", config.name());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            if (probe != null) {
-                probe.close();
-            }
-        }
-    }
-
-    private void deliver(EventMapper mapper, SourceRecord record) throws Exception {
-        ChangeEvent event;
-        try {
-            event = mapper.map(record);
-        } catch (RuntimeException e) {
-            CdcException error = new CdcException("cannot read a Debezium record of topic " + record.topic() + " at offset "
-                    + record.sourceOffset() + ": " + e + "; please report this with the table's definition", e);
-            failure = error;
-            throw error;
-        }
-        if (event != null) {
-            dispatch(event);
-        }
-    }
-
-    /** Calls the listener, applying the failure policy; returns once the event is handled or dead-lettered. */
-    private void dispatch(ChangeEvent event) throws Exception {
-        FailurePolicy policy = config.failurePolicy();
-        for (int attempt = 0; ; attempt++) {
-            try {
-                listener.onChange(event);
-                return;
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                if (attempt < policy.maxRetries()) {
-                    Duration wait = policy.backoff(attempt + 1);
-                    LOG.warn("engine '{}': the listener threw {} on {} {} at {}; retry {} of {} in {}", config.name(), e,
-                            event.operation(), event.table(), event.source().lsn(), attempt + 1, policy.maxRetries(), wait);
-                    backoff(wait);
-                    continue;
-                }
-                if (policy.deadLetter().isPresent()) {
-                    deadLetter(policy.deadLetter().get(), event, e);
-                    return;
-                }
-                throw listenerFailed(event, e);
-            } catch (Error e) {
-                throw listenerFailed(event, e);
-            }
-        }
-    }
-
-    private void deadLetter(FailurePolicy.DeadLetterHandler handler, ChangeEvent event, Exception cause) throws Exception {
-        try {
-            handler.accept(event, cause);
-            LOG.warn("engine '{}': {} {} at {} handed to the dead-letter handler after {}", config.name(), event.operation(),
-                    event.table(), event.source().lsn(), cause.toString());
-        } catch (InterruptedException e) {
-            throw e;
-        } catch (Exception e) {
-            ListenerException error = listenerFailed(event, cause);
-            error.addSuppressed(e);
-            LOG.error("engine '{}': the dead-letter handler threw too: {}", config.name(), e.toString());
-            throw error;
-        }
-    }
-
-    private ListenerException listenerFailed(ChangeEvent event, Throwable cause) {
-        ListenerException error = new ListenerException(event, cause);
-        LOG.error("engine '{}' stops: {}", config.name(), error.getMessage(), cause);
-        failure = error;
-        return error;
-    }
-
-    /** Waits between retries; close() cuts the wait short, leaving the event unacknowledged. */
-    private void backoff(Duration wait) throws InterruptedException {
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (closing) {
-                throw new InterruptedException("engine '" + config.name() + "' is closing");
-            }
-            Thread.sleep(Math.max(1, Math.min(50, (deadline - System.nanoTime()) / 1_000_000)));
         }
     }
 
@@ -394,6 +269,9 @@ public final class CdcEngine implements AutoCloseable {
      * not delivered yet come first on the next start. Waits at most {@link CdcConfig#stopTimeout()}; a
      * callback still running then is interrupted, its event is not acknowledged, and the state becomes
      * {@link State#FAILED}. Idempotent.
+     *
+     * <p>Called from a listener callback (on the delivery thread), it returns at once; the engine stops
+     * once the callback returned, and {@link #awaitTermination} waits for that.
      */
     @Override
     public void close() {
@@ -402,8 +280,21 @@ public final class CdcEngine implements AutoCloseable {
             if (state.isTerminal()) {
                 return;
             }
+            if (driver != null && driver.isDeliveryThread()) {
+                // Called from a callback: the engine can only stop once the callback returned.
+                if (state != State.STOPPING) {
+                    state = State.STOPPING;
+                    if (monitor != null) {
+                        monitor.stop();
+                    }
+                    Thread stopper = new Thread(this::stopDriver, "pgcdc-" + config.name() + "-close");
+                    stopper.setDaemon(true);
+                    stopper.start();
+                }
+                return;
+            }
             if (monitor != null) {
-                monitor.interrupt();
+                monitor.stop();
             }
             if (driver == null) {
                 // NEW, or STARTING before Debezium runs: start() sees the state and gives up.
@@ -422,7 +313,7 @@ public final class CdcEngine implements AutoCloseable {
             if (!driver.stop(config.stopTimeout())) {
                 LOG.warn("engine '{}' did not stop within {} even after interrupting it; abandoning its threads",
                         config.name(), config.stopTimeout());
-                fail(new CdcException("engine '" + config.name() + "' did not stop within " + config.stopTimeout()
+                fail(new CdcException(FailureReason.TIMEOUT, "engine '" + config.name() + "' did not stop within " + config.stopTimeout()
                         + "; a listener may be blocked: offsets after its last handled event were not stored"));
                 terminated.countDown();
             }
@@ -458,8 +349,11 @@ public final class CdcEngine implements AutoCloseable {
         @Override
         public void completed(boolean success, String message, Throwable error) {
             synchronized (lock) {
+                if (failure == null && delivery != null && delivery.failure() != null) {
+                    failure = delivery.failure();
+                }
                 if (failure == null && driver != null && driver.wasInterrupted()) {
-                    failure = new CdcException("engine '" + config.name() + "' did not stop within " + config.stopTimeout()
+                    failure = new CdcException(FailureReason.TIMEOUT, "engine '" + config.name() + "' did not stop within " + config.stopTimeout()
                             + " because the listener was blocked; it was interrupted, and the event it was handling was not"
                             + " acknowledged: it will be delivered again on the next start");
                 } else if (failure == null && !success) {
@@ -467,6 +361,8 @@ public final class CdcEngine implements AutoCloseable {
                 }
                 state = failure != null ? State.FAILED : State.STOPPED;
             }
+            EngineMemoryOffsetStore.forget(engineId);
+            JdbcOffsetStore.unregister(engineId);
             if (failure != null && !(failure instanceof ListenerException)) {
                 LOG.error("engine '{}' failed: {}", config.name(), failure.getMessage());
             } else {

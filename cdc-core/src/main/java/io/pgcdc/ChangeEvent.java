@@ -19,29 +19,47 @@ import java.util.Set;
  *   <li>{@link Operation#TRUNCATE}: no rows and no key.</li>
  * </ul>
  */
-public final class ChangeEvent {
+public final class ChangeEvent implements CdcEvent {
 
+    private final EventId id;
     private final Operation operation;
     private final TableId table;
     private final Row key;
     private final Row before;
     private final Row after;
     private final SourcePosition source;
-    private final boolean snapshot;
-    private final String idempotencyKey;
-    private final int groupIndex;
+    private final Transaction transaction;
 
-    ChangeEvent(Operation operation, TableId table, Row key, Row before, Row after, SourcePosition source, boolean snapshot,
-                String idempotencyKey, int groupIndex) {
-        this.operation = Objects.requireNonNull(operation, "operation");
-        this.table = Objects.requireNonNull(table, "table");
-        this.key = key;
-        this.before = before;
-        this.after = after;
-        this.source = Objects.requireNonNull(source, "source");
-        this.snapshot = snapshot;
-        this.idempotencyKey = Objects.requireNonNull(idempotencyKey, "idempotencyKey");
-        this.groupIndex = groupIndex;
+    private ChangeEvent(Builder b) {
+        this.operation = Objects.requireNonNull(b.operation, "operation");
+        this.table = Objects.requireNonNull(b.table, "table");
+        this.key = b.key;
+        this.before = b.before;
+        this.after = b.after;
+        this.source = Objects.requireNonNull(b.source, "source");
+        this.transaction = b.transaction;
+        this.id = Objects.requireNonNull(b.id, "id");
+        if (operation == Operation.READ ? !id.isSnapshot() || transaction != null : id.isSnapshot() || transaction == null) {
+            throw new IllegalArgumentException(operation == Operation.READ
+                    ? "a READ event has a snapshot id and no transaction"
+                    : "a streamed event has an id of its transaction and a transaction");
+        }
+    }
+
+    /**
+     * A builder of events as the engine delivers them, for unit tests of listeners that need no
+     * database. {@link Builder#build()} fills what the test leaves out: a snapshot id from the key for
+     * {@link Operation#READ}; otherwise a transaction (xid 1, commit LSN {@code 0/1}, now) and the
+     * ordinal 1 in it; the source position from the transaction.
+     */
+    public static Builder builder(Operation operation, TableId table) {
+        return new Builder(operation, table);
+    }
+
+    /** The event's identity: the same on every delivery, ordered as committed. See {@link EventId}. */
+    @Override
+    public EventId id() {
+        return id;
     }
 
     /** What happened. */
@@ -74,24 +92,23 @@ public final class ChangeEvent {
         return source;
     }
 
-    /**
-     * A key that is the same each time this event is delivered and differs between events, so that a
-     * consumer can drop repeats after a crash: {@code <lsn>:<n>}, the change's WAL position and its
-     * place among changes sharing that position (rows of one COPY share one); for snapshot reads,
-     * {@code snapshot:<table>:<key>}.
-     */
-    public String idempotencyKey() {
-        return idempotencyKey;
+    /** The source transaction of a streamed change; empty for snapshot reads. */
+    public Optional<Transaction> transaction() {
+        return Optional.ofNullable(transaction);
     }
 
-    /** Place among consecutive changes sharing this event's LSN (0 for the first). */
-    int groupIndex() {
-        return groupIndex;
+    /**
+     * {@link #id()} as text, the same each time this event is delivered and different between events,
+     * so that a consumer can drop repeats after a crash: {@code <commit lsn>:<ordinal>}, or
+     * {@code snapshot:<table>:<key>} for snapshot reads.
+     */
+    public String idempotencyKey() {
+        return id.toString();
     }
 
     /** Whether a snapshot read this row rather than the log delivering a change. */
     public boolean isSnapshot() {
-        return snapshot;
+        return operation == Operation.READ;
     }
 
     /**
@@ -131,14 +148,14 @@ public final class ChangeEvent {
             return false;
         }
         ChangeEvent e = (ChangeEvent) o;
-        return operation == e.operation && snapshot == e.snapshot && idempotencyKey.equals(e.idempotencyKey)
+        return operation == e.operation && id.equals(e.id) && Objects.equals(transaction, e.transaction)
                 && table.equals(e.table) && Objects.equals(key, e.key)
                 && Objects.equals(before, e.before) && Objects.equals(after, e.after) && source.equals(e.source);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(operation, table, key, before, after, source, snapshot, idempotencyKey);
+        return Objects.hash(id, operation, table, key, before, after, source);
     }
 
     /** One line: operation, table, key, position, and the images that are present. */
@@ -148,7 +165,7 @@ public final class ChangeEvent {
         if (key != null) {
             sb.append(" key=").append(key);
         }
-        sb.append(" [").append(source).append(snapshot ? ", snapshot" : "").append(']');
+        sb.append(" [").append(id).append(", ").append(source).append(']');
         if (before != null) {
             sb.append(" before=").append(before);
         }
@@ -156,5 +173,90 @@ public final class ChangeEvent {
             sb.append(" after=").append(after);
         }
         return sb.toString();
+    }
+
+    /** Builds a {@link ChangeEvent}; see {@link ChangeEvent#builder}. Not thread-safe. */
+    public static final class Builder {
+        private final Operation operation;
+        private final TableId table;
+        private EventId id;
+        private Row key;
+        private Row before;
+        private Row after;
+        private SourcePosition source;
+        private Transaction transaction;
+
+        private Builder(Operation operation, TableId table) {
+            this.operation = Objects.requireNonNull(operation, "operation");
+            this.table = Objects.requireNonNull(table, "table");
+        }
+
+        /** The identity; by default derived as {@link ChangeEvent#builder} says. */
+        public Builder id(EventId id) {
+            this.id = Objects.requireNonNull(id, "id");
+            return this;
+        }
+
+        /** The key columns ({@link Row#of(TableId, java.util.Map)} builds one). */
+        public Builder key(Row key) {
+            this.key = key;
+            return this;
+        }
+
+        /** The row before the change. */
+        public Builder before(Row before) {
+            this.before = before;
+            return this;
+        }
+
+        /** The row after the change. */
+        public Builder after(Row after) {
+            this.after = after;
+            return this;
+        }
+
+        /** The source position; by default the transaction's commit LSN and time. */
+        public Builder source(SourcePosition source) {
+            this.source = Objects.requireNonNull(source, "source");
+            return this;
+        }
+
+        /** The source transaction of a streamed change. */
+        public Builder transaction(Transaction transaction) {
+            this.transaction = Objects.requireNonNull(transaction, "transaction");
+            return this;
+        }
+
+        /**
+         * Builds the event.
+         *
+         * @throws IllegalArgumentException when a {@code READ} has neither key nor after image to derive its id
+         *     from, or the parts contradict each other (a snapshot id on a streamed change)
+         */
+        public ChangeEvent build() {
+            if (operation == Operation.READ) {
+                if (id == null) {
+                    Row identity = key != null ? key : after;
+                    if (identity == null) {
+                        throw new IllegalArgumentException("a READ event needs a key or an after image");
+                    }
+                    id = EventId.snapshot(table, identity);
+                }
+                if (source == null) {
+                    source = new SourcePosition(Lsn.of(0), null, java.time.Instant.now());
+                }
+            } else {
+                if (transaction == null) {
+                    transaction = new Transaction(1, id != null && !id.isSnapshot() ? id.commitLsn() : Lsn.of(1), java.time.Instant.now());
+                }
+                if (id == null) {
+                    id = EventId.of(transaction.commitLsn(), 1);
+                }
+                if (source == null) {
+                    source = new SourcePosition(transaction.commitLsn(), transaction.xid(), transaction.commitTime());
+                }
+            }
+            return new ChangeEvent(this);
+        }
     }
 }

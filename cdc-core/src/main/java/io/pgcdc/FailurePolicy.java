@@ -115,5 +115,15 @@ public final class FailurePolicy {
          * @throws Exception to stop the engine instead; the event is then delivered again on the next start
          */
         void accept(ChangeEvent event, Exception failure) throws Exception;
+
+        /**
+         * Keeps a logical message the listener failed on. By default rethrows {@code failure}: the
+         * engine stops and the message comes again on the next start.
+         *
+         * @throws Exception to stop the engine instead
+         */
+        default void acceptMessage(LogicalMessage message, Exception failure) throws Exception {
+            throw failure;
+        }
     }
 }

@@ -1,35 +1,18 @@
 package io.pgcdc;
 
-import io.pgcdc.internal.DebeziumProperties;
-import io.pgcdc.internal.JdbcOffsetStore;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
 
 /**
  * Where the engine keeps its position (the offset of the last acknowledged event), so that a restart
- * resumes right after it. Immutable.
+ * resumes right after it. One of three immutable kinds: {@link #file}, {@link #jdbc} and {@link #memory}.
  */
-public final class OffsetStore {
+public sealed interface OffsetStore permits OffsetStore.FileStore, OffsetStore.JdbcStore, OffsetStore.MemoryStore {
 
-    /** The table {@link #jdbc} uses unless {@link #table(String)} names another. */
-    public static final String DEFAULT_JDBC_TABLE = "pgcdc_offsets";
-
-    private static final OffsetStore MEMORY = new OffsetStore(null, null, null, null, null);
-
-    private final Path file;
-    private final String jdbcUrl;
-    private final String jdbcUser;
-    private final String jdbcPassword;
-    private final String jdbcTable;
-
-    private OffsetStore(Path file, String jdbcUrl, String jdbcUser, String jdbcPassword, String jdbcTable) {
-        this.file = file;
-        this.jdbcUrl = jdbcUrl;
-        this.jdbcUser = jdbcUser;
-        this.jdbcPassword = jdbcPassword;
-        this.jdbcTable = jdbcTable;
-    }
+    /** The table {@link #jdbc} uses unless {@link JdbcStore#table(String)} names another. */
+    String DEFAULT_JDBC_TABLE = "pgcdc_offsets";
 
     /**
      * Offsets in a file that survives restarts and crashes: every save writes a new file, forces it to
@@ -37,94 +20,143 @@ public final class OffsetStore {
      * A missing file means "first start"; a corrupt one stops {@link CdcEngine#start()} with an error
      * instead of silently starting over. Its directory is created when missing. One file per engine.
      */
-    public static OffsetStore file(Path file) {
+    static FileStore file(Path file) {
         Objects.requireNonNull(file, "file");
-        return new OffsetStore(file.toAbsolutePath().normalize(), null, null, null, null);
+        return new FileStore(file.toAbsolutePath().normalize());
     }
 
     /**
      * Offsets in a table of a PostgreSQL database (the application's own, for instance), one row per
      * engine name, created when missing ({@code engine text primary key, offsets bytea, updated_at}).
-     * Each save is one upsert; a row that fails its checks is an error, never a fresh start.
+     * Each save is one upsert; a row that fails its checks is an error, never a fresh start. A lost
+     * connection is opened again on the next save.
      */
-    public static OffsetStore jdbc(String jdbcUrl, String user, String password) {
+    static JdbcStore jdbc(String jdbcUrl, String user, String password) {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(password, "password");
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("jdbcUrl must start with jdbc:postgresql:");
         }
-        return new OffsetStore(null, jdbcUrl, user, password, DEFAULT_JDBC_TABLE);
+        return new JdbcStore(jdbcUrl, user, password, null, DEFAULT_JDBC_TABLE);
     }
 
-    /** The same JDBC store in another table: a plain lower-case name, optionally schema-qualified. */
-    public OffsetStore table(String table) {
-        Objects.requireNonNull(table, "table");
-        if (jdbcUrl == null) {
-            throw new IllegalStateException("only a jdbc offset store has a table");
-        }
-        if (!JdbcOffsetStore.TABLE_NAME.matcher(table).matches()) {
-            throw new IllegalArgumentException("table must be a lower-case SQL identifier, optionally schema-qualified, not '" + table + "'");
-        }
-        return new OffsetStore(null, jdbcUrl, jdbcUser, jdbcPassword, table);
+    /**
+     * Offsets in a table of the PostgreSQL database behind the application's own {@code DataSource} (a
+     * pool, typically): the same table and checks as {@link #jdbc(String, String, String)}; the engine
+     * borrows a connection for each save and returns it.
+     */
+    static JdbcStore jdbc(DataSource dataSource) {
+        return new JdbcStore(null, null, null, Objects.requireNonNull(dataSource, "dataSource"), DEFAULT_JDBC_TABLE);
     }
 
     /**
      * Offsets in memory, lost when the engine stops: a new engine starts from the replication slot's
      * position (and, with {@link SnapshotMode#INITIAL}, snapshots again). For tests and throwaway use.
      */
-    public static OffsetStore memory() {
-        return MEMORY;
+    static MemoryStore memory() {
+        return MemoryStore.INSTANCE;
     }
 
-    /** The file, for a file store. */
-    public Optional<Path> file() {
-        return Optional.ofNullable(file);
-    }
-
-    /** The database's JDBC URL, for a JDBC store. */
-    public Optional<String> jdbcUrl() {
-        return Optional.ofNullable(jdbcUrl);
-    }
-
-    /** The user of a JDBC store; {@code null} for other stores. */
-    public String jdbcUser() {
-        return jdbcUser;
-    }
-
-    /** The password of a JDBC store (never printed); {@code null} for other stores. */
-    public String jdbcPassword() {
-        return jdbcPassword;
-    }
-
-    /** The table of a JDBC store; {@code null} for other stores. */
-    public String jdbcTable() {
-        return jdbcTable;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        if (!(o instanceof OffsetStore)) {
-            return false;
+    /** Offsets in a crash-safe file; see {@link OffsetStore#file}. */
+    record FileStore(Path file) implements OffsetStore {
+        /** Checks the path. */
+        public FileStore {
+            Objects.requireNonNull(file, "file");
         }
-        OffsetStore s = (OffsetStore) o;
-        return Objects.equals(file, s.file) && Objects.equals(jdbcUrl, s.jdbcUrl) && Objects.equals(jdbcUser, s.jdbcUser)
-                && Objects.equals(jdbcPassword, s.jdbcPassword) && Objects.equals(jdbcTable, s.jdbcTable);
-    }
 
-    @Override
-    public int hashCode() {
-        return Objects.hash(file, jdbcUrl, jdbcUser, jdbcTable);
-    }
-
-    @Override
-    public String toString() {
-        if (file != null) {
+        @Override
+        public String toString() {
             return "file:" + file;
         }
-        if (jdbcUrl != null) {
-            return "jdbc:" + DebeziumProperties.maskValue("url", jdbcUrl) + " as " + jdbcUser + ", table " + jdbcTable;
+    }
+
+    /** Offsets in memory; see {@link OffsetStore#memory}. */
+    final class MemoryStore implements OffsetStore {
+        private static final MemoryStore INSTANCE = new MemoryStore();
+
+        private MemoryStore() {
         }
-        return "memory";
+
+        @Override
+        public String toString() {
+            return "memory";
+        }
+    }
+
+    /** Offsets in a PostgreSQL table; see {@link OffsetStore#jdbc}. Never prints its password. */
+    final class JdbcStore implements OffsetStore {
+        private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
+
+        private final String url;
+        private final String user;
+        private final String password;
+        private final DataSource dataSource;
+        private final String table;
+
+        private JdbcStore(String url, String user, String password, DataSource dataSource, String table) {
+            this.url = url;
+            this.user = user;
+            this.password = password;
+            this.dataSource = dataSource;
+            this.table = table;
+        }
+
+        /** The same store in another table: a plain lower-case name, optionally schema-qualified. */
+        public JdbcStore table(String table) {
+            Objects.requireNonNull(table, "table");
+            if (!TABLE_NAME.matcher(table).matches()) {
+                throw new IllegalArgumentException("table must be a lower-case SQL identifier, optionally schema-qualified, not '" + table + "'");
+            }
+            return new JdbcStore(url, user, password, dataSource, table);
+        }
+
+        /** The database's JDBC URL; {@code null} for a store on a {@code DataSource}. */
+        public String url() {
+            return url;
+        }
+
+        /** The user; {@code null} for a store on a {@code DataSource}. */
+        public String user() {
+            return user;
+        }
+
+        /** The password (never printed); {@code null} for a store on a {@code DataSource}. */
+        public String password() {
+            return password;
+        }
+
+        /** The application's {@code DataSource}; {@code null} for a store on a URL. */
+        public DataSource dataSource() {
+            return dataSource;
+        }
+
+        /** The table. */
+        public String table() {
+            return table;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof JdbcStore)) {
+                return false;
+            }
+            JdbcStore s = (JdbcStore) o;
+            return Objects.equals(url, s.url) && Objects.equals(user, s.user) && Objects.equals(password, s.password)
+                    && dataSource == s.dataSource && table.equals(s.table);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(url, user, table, System.identityHashCode(dataSource));
+        }
+
+        @Override
+        public String toString() {
+            if (dataSource != null) {
+                return "jdbc:" + dataSource.getClass().getSimpleName() + ", table " + table;
+            }
+            return CdcConfig.maskSecret("url", url) + " as " + user + ", table " + table;
+        }
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.lang.invoke.MethodType;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -14,9 +15,16 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
 import org.apache.kafka.connect.data.Struct;
 
 /**
@@ -31,6 +39,9 @@ import org.apache.kafka.connect.data.Struct;
  * not have, or for a type they cannot read (the message names the getter to use). SQL {@code NULL}
  * reads as {@code null}; primitive-returning getters do not exist for that reason. Rows are immutable
  * and safe to share between threads.
+ *
+ * <p>To test a listener without a database, build rows with {@link #of(TableId, Map)}: they read
+ * exactly as rows Debezium delivers.
  */
 public final class Row {
 
@@ -46,6 +57,26 @@ public final class Row {
     private static final long TIMESTAMP_MINUS_INFINITY = -9223372036832400000L;
     private static final int DATE_PLUS_INFINITY = -2147472692;
     private static final int DATE_MINUS_INFINITY = -2147472691;
+
+    // PostgreSQL's ranges for date, timestamp and timestamptz: 4713 BC to 5874897 AD and to 294276 AD.
+    private static final LocalDate MIN_DATE = LocalDate.of(-4712, 1, 1);
+    private static final LocalDate MAX_DATE = LocalDate.of(5874897, 12, 31);
+    private static final Instant MIN_INSTANT = Instant.parse("-4712-01-01T00:00:00Z");
+    private static final Instant MAX_INSTANT = Instant.parse("+294276-12-31T23:59:59.999999Z");
+
+    private static final String ACCEPTED_TYPES = "null, String, Short, Integer, Long, Float, Double, Boolean, BigDecimal,"
+            + " byte[], LocalDate, LocalDateTime, OffsetDateTime, Instant, UUID, JsonNode, List";
+
+    /**
+     * Marks a column as unavailable in {@link #of(TableId, Map)}: an unchanged TOASTed value that
+     * PostgreSQL did not send. {@link #toMap()} holds it for such columns. Compare it with {@code ==}.
+     */
+    public static final Object UNAVAILABLE = new Object() {
+        @Override
+        public String toString() {
+            return "<unavailable>";
+        }
+    };
 
     private final RowType type;
     private final Object[] values;
@@ -81,6 +112,200 @@ public final class Row {
             values[i] = v;
         }
         return new Row(type, values);
+    }
+
+    /**
+     * A row built from plain Java values, so that listeners can be tested without a database. Each
+     * value is stored as Debezium encodes the matching PostgreSQL type, so the row reads through every
+     * getter, {@link #toMap()} and {@link #toString()} exactly as a delivered row of that type does.
+     *
+     * <p>Columns are in the map's iteration order: use a {@code LinkedHashMap} to choose it. Values, and
+     * the PostgreSQL type each stands for:
+     * <ul>
+     *   <li>{@code null}: SQL {@code NULL};</li>
+     *   <li>{@code String}: text; {@code Short}, {@code Integer}, {@code Long}: smallint, integer,
+     *       bigint; {@code Float}, {@code Double}: real, double precision; {@code Boolean}: boolean;</li>
+     *   <li>{@code BigDecimal}: numeric, with its scale (a negative scale reads as 0, as PostgreSQL has none);</li>
+     *   <li>{@code byte[]}: bytea (copied);</li>
+     *   <li>{@code LocalDate}: date; {@code LocalDateTime}: timestamp; {@code OffsetDateTime} or
+     *       {@code Instant}: timestamptz, read back in UTC. Times are rounded to microseconds, as
+     *       PostgreSQL stores them; {@code MAX} and {@code MIN} stand for {@code 'infinity'} and
+     *       {@code '-infinity'}; other values outside PostgreSQL's range are rejected;</li>
+     *   <li>{@code UUID}: uuid, read as its text, as delivered rows give it;</li>
+     *   <li>{@code JsonNode}: jsonb, stored as its text; {@link #getJson} parses it again, with numbers
+     *       as exact {@code BigDecimal}s;</li>
+     *   <li>{@code List}: an array of values of the types above, in Debezium's encoding for array
+     *       elements (a {@code LocalDate} element reads as epoch days, as it does in a delivered row);</li>
+     *   <li>{@link #UNAVAILABLE}: an unavailable column.</li>
+     * </ul>
+     *
+     * <p>The map is read once and not kept; it may hold {@code null} values but no {@code null} name.
+     * Safe to call from any thread.
+     *
+     * @throws IllegalArgumentException for a value of another type or out of range, naming the column
+     */
+    public static Row of(TableId table, Map<String, ?> columns) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(columns, "columns");
+        List<String> names = new ArrayList<>(columns.size());
+        List<Encoded> encoded = new ArrayList<>(columns.size());
+        for (Map.Entry<String, ?> e : columns.entrySet()) {
+            if (e.getKey() == null) {
+                throw new IllegalArgumentException("column names must not be null");
+            }
+            names.add(e.getKey());
+            encoded.add(encode(table, e.getKey(), e.getValue()));
+        }
+        int n = names.size();
+        RowType.Kind[] kinds = new RowType.Kind[n];
+        String[] typeNames = new String[n];
+        Object[] values = new Object[n];
+        for (int i = 0; i < n; i++) {
+            kinds[i] = encoded.get(i).kind();
+            typeNames[i] = encoded.get(i).typeName();
+            values[i] = encoded.get(i).raw();
+        }
+        return new Row(RowType.of(table, names.toArray(new String[0]), kinds, typeNames), values);
+    }
+
+    /** A hand-built value in Debezium's encoding, with the kind and PostgreSQL type it stands for. */
+    private record Encoded(RowType.Kind kind, String typeName, Object raw) {
+    }
+
+    private static Encoded encode(TableId table, String column, Object v) {
+        if (v == null || v == UNAVAILABLE) {
+            // Every getter answers these before looking at the type.
+            return new Encoded(RowType.Kind.OTHER, "unknown", v);
+        }
+        if (v instanceof List) {
+            return new Encoded(RowType.Kind.ARRAY, "array", encodeArray(table, column, (List<?>) v));
+        }
+        Encoded e = encodeScalar(table, column, v);
+        if (e == null) {
+            throw new IllegalArgumentException("column '" + column + "' of " + table + " holds a " + v.getClass().getName()
+                    + "; accepted are " + ACCEPTED_TYPES + " and Row.UNAVAILABLE");
+        }
+        return e;
+    }
+
+    private static List<Object> encodeArray(TableId table, String column, List<?> list) {
+        List<Object> out = new ArrayList<>(list.size());
+        for (Object element : list) {
+            if (element == null) {
+                out.add(null);
+            } else if (element instanceof List) {
+                out.add(encodeArray(table, column, (List<?>) element));
+            } else if (element instanceof byte[]) {
+                // Connect delivers bytea array elements as ByteBuffers, which also compare by content.
+                out.add(ByteBuffer.wrap(((byte[]) element).clone()).asReadOnlyBuffer());
+            } else {
+                Encoded e = encodeScalar(table, column, element);
+                if (e == null) {
+                    throw new IllegalArgumentException("column '" + column + "' of " + table + " holds a List with a "
+                            + element.getClass().getName() + " element; accepted elements are " + ACCEPTED_TYPES);
+                }
+                out.add(e.raw());
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** Debezium's encoding of one non-null value, or {@code null} for a type no PostgreSQL column maps to here. */
+    private static Encoded encodeScalar(TableId table, String column, Object v) {
+        if (v instanceof String) {
+            return new Encoded(RowType.Kind.STRING, "text", v);
+        } else if (v instanceof Short) {
+            return new Encoded(RowType.Kind.INT16, "smallint", v);
+        } else if (v instanceof Integer) {
+            return new Encoded(RowType.Kind.INT32, "integer", v);
+        } else if (v instanceof Long) {
+            return new Encoded(RowType.Kind.INT64, "bigint", v);
+        } else if (v instanceof Float) {
+            return new Encoded(RowType.Kind.FLOAT32, "real", v);
+        } else if (v instanceof Double) {
+            return new Encoded(RowType.Kind.FLOAT64, "double precision", v);
+        } else if (v instanceof Boolean) {
+            return new Encoded(RowType.Kind.BOOLEAN, "boolean", v);
+        } else if (v instanceof BigDecimal) {
+            return new Encoded(RowType.Kind.DECIMAL_STRING, "numeric", ((BigDecimal) v).toPlainString());
+        } else if (v instanceof byte[]) {
+            return new Encoded(RowType.Kind.BYTES, "bytea", ((byte[]) v).clone());
+        } else if (v instanceof LocalDate) {
+            return new Encoded(RowType.Kind.DATE, "date", epochDays(table, column, (LocalDate) v));
+        } else if (v instanceof LocalDateTime) {
+            return new Encoded(RowType.Kind.TIMESTAMP_MICROS, "timestamp", epochMicros(table, column, (LocalDateTime) v));
+        } else if (v instanceof OffsetDateTime || v instanceof Instant) {
+            return new Encoded(RowType.Kind.ZONED_TIMESTAMP, "timestamptz", zonedText(table, column, v));
+        } else if (v instanceof UUID) {
+            return new Encoded(RowType.Kind.UUID, "uuid", v.toString());
+        } else if (v instanceof JsonNode) {
+            try {
+                return new Encoded(RowType.Kind.JSON, "jsonb", JSON.writeValueAsString(v));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("column '" + column + "' of " + table + " holds a JsonNode that cannot be"
+                        + " written as JSON: " + e.getOriginalMessage(), e);
+            }
+        }
+        return null;
+    }
+
+    private static int epochDays(TableId table, String column, LocalDate date) {
+        if (date.equals(LocalDate.MAX) || date.equals(LocalDate.MIN)) {
+            return date.equals(LocalDate.MAX) ? DATE_PLUS_INFINITY : DATE_MINUS_INFINITY;
+        }
+        if (date.isBefore(MIN_DATE) || date.isAfter(MAX_DATE)) {
+            throw outOfRange(table, column, date, "date");
+        }
+        return (int) date.toEpochDay();
+    }
+
+    private static long epochMicros(TableId table, String column, LocalDateTime timestamp) {
+        if (timestamp.equals(LocalDateTime.MAX) || timestamp.equals(LocalDateTime.MIN)) {
+            return timestamp.equals(LocalDateTime.MAX) ? TIMESTAMP_PLUS_INFINITY : TIMESTAMP_MINUS_INFINITY;
+        }
+        Instant t = roundedToMicros(table, column, timestamp.toInstant(ZoneOffset.UTC), timestamp, "timestamp");
+        try {
+            long micros = Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+            // Epoch microseconds end before PostgreSQL's range does, at Debezium's 'infinity'.
+            if (micros < TIMESTAMP_PLUS_INFINITY) {
+                return micros;
+            }
+        } catch (ArithmeticException e) {
+            // falls through to the range error
+        }
+        throw outOfRange(table, column, timestamp, "timestamp");
+    }
+
+    private static String zonedText(TableId table, String column, Object value) {
+        if (value.equals(Instant.MAX) || value.equals(OffsetDateTime.MAX)) {
+            return "infinity";
+        }
+        if (value.equals(Instant.MIN) || value.equals(OffsetDateTime.MIN)) {
+            return "-infinity";
+        }
+        Instant instant = value instanceof Instant ? (Instant) value : ((OffsetDateTime) value).toInstant();
+        Instant t = roundedToMicros(table, column, instant, value, "timestamptz");
+        return DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(t.atOffset(ZoneOffset.UTC));
+    }
+
+    /** Rounds half up to microseconds, as PostgreSQL stores a time, and checks PostgreSQL's range. */
+    private static Instant roundedToMicros(TableId table, String column, Instant t, Object value, String pgType) {
+        if (t.isBefore(MIN_INSTANT) || t.isAfter(MAX_INSTANT)) {
+            throw outOfRange(table, column, value, pgType);
+        }
+        Instant rounded = t.truncatedTo(ChronoUnit.MICROS);
+        if (t.getNano() % 1_000 >= 500) {
+            rounded = rounded.plusNanos(1_000);
+        }
+        if (rounded.isAfter(MAX_INSTANT)) {
+            throw outOfRange(table, column, value, pgType);
+        }
+        return rounded;
+    }
+
+    private static IllegalArgumentException outOfRange(TableId table, String column, Object value, String pgType) {
+        return new IllegalArgumentException("column '" + column + "' of " + table + " holds " + value
+                + ", outside PostgreSQL's " + pgType + " range; use MAX or MIN for 'infinity' or '-infinity'");
     }
 
     /** The table this row belongs to. */
@@ -440,6 +665,121 @@ public final class Row {
         throw wrongType(i, "getBytes", suggestion(i));
     }
 
+    /**
+     * The value read as {@code type}, for code that is generic over columns: {@code String} as
+     * {@link #getString}; {@code Long}, {@code Integer}, {@code Double}, {@code Boolean},
+     * {@code BigDecimal}, {@code LocalDate}, {@code LocalDateTime}, {@code Instant}, {@code byte[]} and
+     * {@code JsonNode} as their typed getter ({@code LocalDateTime} as {@link #getTimestamp});
+     * {@code OffsetDateTime} as {@link #getInstant}, in UTC; {@code UUID} parsed from the text;
+     * {@code Object} as {@link #getObject}; any other type when {@link #getObject}'s value is one. A
+     * primitive class reads as its wrapper.
+     *
+     * @return the value, {@code null} for SQL {@code NULL}
+     * @throws IllegalArgumentException for an unknown column, or a type the column cannot be read as
+     *     (the message names the types it can)
+     * @throws IllegalStateException for an unavailable column
+     * @throws ArithmeticException where the typed getter throws it
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T get(String column, Class<T> type) {
+        Objects.requireNonNull(type, "type");
+        int i = available(column);
+        if (values[i] == null) {
+            return null;
+        }
+        Class<?> wanted = MethodType.methodType(type).wrap().returnType(); // int.class reads as Integer
+        try {
+            return (T) read(column, i, wanted);
+        } catch (TypeMismatch e) {
+            throw cannotRead(i, type);
+        }
+    }
+
+    private Object read(String column, int i, Class<?> type) {
+        if (type == String.class) {
+            return getString(column);
+        } else if (type == Long.class) {
+            return getLong(column);
+        } else if (type == Integer.class) {
+            return getInt(column);
+        } else if (type == Double.class) {
+            return getDouble(column);
+        } else if (type == Boolean.class) {
+            return getBoolean(column);
+        } else if (type == BigDecimal.class) {
+            return getDecimal(column);
+        } else if (type == LocalDate.class) {
+            return getLocalDate(column);
+        } else if (type == LocalDateTime.class) {
+            return getTimestamp(column);
+        } else if (type == Instant.class) {
+            return getInstant(column);
+        } else if (type == byte[].class) {
+            return getBytes(column);
+        } else if (type == JsonNode.class) {
+            return getJson(column);
+        } else if (type == Object.class) {
+            return getObject(column);
+        } else if (type == OffsetDateTime.class) {
+            Instant t = getInstant(column);
+            return t.equals(Instant.MAX) ? OffsetDateTime.MAX : t.equals(Instant.MIN) ? OffsetDateTime.MIN : t.atOffset(ZoneOffset.UTC);
+        } else if (type == UUID.class) {
+            RowType.Kind kind = this.type.kind(i);
+            if (kind != RowType.Kind.UUID && kind != RowType.Kind.STRING) {
+                throw cannotRead(i, type);
+            }
+            try {
+                return UUID.fromString(getString(column));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("column '" + column + "' of " + this.type.table() + " holds '"
+                        + getString(column) + "', which is not a UUID", e);
+            }
+        }
+        Object v = getObject(column);
+        if (type.isInstance(v)) {
+            return v;
+        }
+        throw cannotRead(i, type);
+    }
+
+    private IllegalArgumentException cannotRead(int i, Class<?> wanted) {
+        return new IllegalArgumentException("column '" + type.names().get(i) + "' of " + type.table() + " is "
+                + type.typeName(i) + "; cannot read it as " + wanted.getSimpleName() + ", use " + suggestedClass(i));
+    }
+
+    private String suggestedClass(int i) {
+        switch (type.kind(i)) {
+            case INT8: case INT16: case INT32: case INT64: return "Long or Integer";
+            case FLOAT32: case FLOAT64: return "Double";
+            case BOOLEAN: return "Boolean";
+            case BYTES: return "byte[]";
+            case DATE: case CONNECT_DATE: return "LocalDate";
+            case TIMESTAMP_MILLIS: case TIMESTAMP_MICROS: case TIMESTAMP_NANOS: case CONNECT_TIMESTAMP:
+                return "LocalDateTime or Instant";
+            case ZONED_TIMESTAMP: return "Instant or OffsetDateTime";
+            case JSON: return "JsonNode or String";
+            case CONNECT_DECIMAL: case VARIABLE_SCALE_DECIMAL: case DECIMAL_STRING: return "BigDecimal or String";
+            case UUID: return "UUID or String";
+            case STRING: return "String";
+            case ARRAY: return "List";
+            default: return "Object";
+        }
+    }
+
+    /**
+     * The row as a map from column name to its {@link #getObject} value, in column order: for logging,
+     * asserting or handing on. SQL {@code NULL} maps to {@code null}, an unavailable column to
+     * {@link #UNAVAILABLE}. Unmodifiable; built on each call, so bytea values are copies.
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> map = new LinkedHashMap<>(values.length * 2);
+        for (int i = 0; i < values.length; i++) {
+            String column = type.names().get(i);
+            map.put(column, unavailableAt(i) ? UNAVAILABLE : getObject(column));
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
     /** Raw value at a position, unavailable values included; for this package's comparisons. */
     Object rawAt(int i) {
         return values[i];
@@ -479,8 +819,15 @@ public final class Row {
         }
     }
 
+    /** A getter's type error, which {@link #get(String, Class)} words for the class asked for. */
+    private static final class TypeMismatch extends IllegalArgumentException {
+        TypeMismatch(String message) {
+            super(message);
+        }
+    }
+
     private IllegalArgumentException wrongType(int i, String getter, String use) {
-        return new IllegalArgumentException("column '" + type.names().get(i) + "' of " + type.table() + " is "
+        return new TypeMismatch("column '" + type.names().get(i) + "' of " + type.table() + " is "
                 + type.typeName(i) + "; " + getter + " cannot read it, use " + use);
     }
 
@@ -502,7 +849,11 @@ public final class Row {
         return Objects.hash(type.table(), type.names(), Arrays.deepHashCode(values));
     }
 
-    /** {@code {col=value, ...}}, with {@code <unavailable>} for values PostgreSQL did not send. */
+    /**
+     * {@code {id=42, amount=261.40, created=2024-01-01T00:00, data=<3 bytes>, big=<unavailable>}}: each
+     * column's {@link #getObject} value (numerics in plain notation), bytea as its length, and
+     * {@code <unavailable>} for values PostgreSQL did not send.
+     */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("{");
@@ -510,14 +861,16 @@ public final class Row {
             if (i > 0) {
                 sb.append(", ");
             }
-            sb.append(type.names().get(i)).append('=');
+            String column = type.names().get(i);
+            sb.append(column).append('=');
             Object v = values[i];
             if (unavailableAt(i)) {
                 sb.append("<unavailable>");
             } else if (v instanceof byte[]) {
                 sb.append("<").append(((byte[]) v).length).append(" bytes>");
             } else {
-                sb.append(v);
+                Object decoded = getObject(column);
+                sb.append(decoded instanceof BigDecimal ? ((BigDecimal) decoded).toPlainString() : decoded);
             }
         }
         return sb.append('}').toString();

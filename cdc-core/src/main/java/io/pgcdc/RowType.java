@@ -11,7 +11,8 @@ import org.apache.kafka.connect.data.Schema;
 
 /**
  * The columns of one table version as Debezium describes them: names, positions, and how to read each
- * value. Built once per Connect schema and shared by every {@link Row} of that shape.
+ * value. Built once per Connect schema and shared by every {@link Row} of that shape, or for one
+ * hand-built row.
  */
 final class RowType {
 
@@ -31,6 +32,10 @@ final class RowType {
     private final String unavailableText;
     private final byte[] unavailableBytes;
 
+    /**
+     * @param unavailablePlaceholder Debezium's stand-in text for values PostgreSQL did not send, or {@code null}
+     *     for hand-built rows, where only {@link Row#UNAVAILABLE} marks them
+     */
     private RowType(TableId table, List<String> names, Kind[] kinds, String[] typeNames, String unavailablePlaceholder) {
         this.table = table;
         this.names = names;
@@ -42,7 +47,17 @@ final class RowType {
         }
         this.index = idx;
         this.unavailableText = unavailablePlaceholder;
-        this.unavailableBytes = unavailablePlaceholder.getBytes(StandardCharsets.UTF_8);
+        this.unavailableBytes = unavailablePlaceholder == null ? null : unavailablePlaceholder.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The type of a hand-built row ({@link Row#of(TableId, Map)}): no Debezium placeholder, so a text
+     * value equal to it stays data. The arrays are taken, not copied.
+     *
+     * @param typeNames the PostgreSQL type of each column ({@code "bigint"}, {@code "timestamptz"}, ...), for messages
+     */
+    static RowType of(TableId table, String[] names, Kind[] kinds, String[] typeNames) {
+        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, typeNames, null);
     }
 
     static RowType of(TableId table, Schema schema, String unavailablePlaceholder) {
@@ -147,8 +162,17 @@ final class RowType {
         return typeNames[i];
     }
 
-    /** Whether a raw value is Debezium's stand-in for an unchanged TOASTed value that PostgreSQL did not send. */
+    /**
+     * Whether a raw value is Debezium's stand-in for an unchanged TOASTed value that PostgreSQL did not send,
+     * or {@link Row#UNAVAILABLE} standing in for one in a hand-built row.
+     */
     boolean isPlaceholder(Object raw) {
+        if (raw == Row.UNAVAILABLE) {
+            return true;
+        }
+        if (unavailableText == null) {
+            return false;
+        }
         if (raw instanceof String) {
             return unavailableText.equals(raw);
         }

@@ -25,9 +25,10 @@ import java.util.regex.Pattern;
  * sinkConnection.commit();
  * }</pre>
  *
- * <p>Positions follow delivery order: the commit LSN of the previous transaction, the change's LSN,
- * and its place among changes sharing that LSN. Snapshot reads carry no such order: they are never
- * reported as applied, so apply them idempotently (upserts). Instances are immutable and thread-safe;
+ * <p>Progress is the {@link EventId} of the last applied event: its transaction's commit LSN and its
+ * ordinal in that transaction, which order events as they are delivered, also the first transaction an
+ * engine sees. Snapshot reads are never reported as applied: apply them idempotently (upserts). A
+ * {@link BatchListener} marks the last event of each batch. Instances are immutable and thread-safe;
  * the connection is the caller's.
  */
 public final class SinkProgress {
@@ -62,61 +63,52 @@ public final class SinkProgress {
     public void createTable(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             // The name was checked against IDENTIFIER: it cannot carry SQL.
-            s.execute("CREATE TABLE IF NOT EXISTS " + table + " (sink text PRIMARY KEY, commit_lsn bigint NOT NULL,"
-                    + " lsn bigint NOT NULL, idx int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+            s.execute("CREATE TABLE IF NOT EXISTS " + table + " (sink text PRIMARY KEY, commit_lsn pg_lsn NOT NULL,"
+                    + " ordinal bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
         }
     }
 
-    /**
-     * Whether the sink already applied this change (a repeat after a crash). Always false for snapshot
-     * reads, and for changes without a known previous commit (the first ones of an engine that kept no
-     * offsets): those cannot be ordered, so they are applied rather than risk skipping one.
-     */
-    public boolean isApplied(Connection c, ChangeEvent event) throws SQLException {
-        if (event.isSnapshot() || event.source().lastCommitLsn() == null) {
+    /** Whether the sink already applied this event (a repeat after a crash); always false for snapshot reads. */
+    public boolean isApplied(Connection c, CdcEvent event) throws SQLException {
+        return isApplied(c, event.id());
+    }
+
+    /** Whether the sink already applied the event with this id; always false for snapshot ids. */
+    public boolean isApplied(Connection c, EventId id) throws SQLException {
+        if (id.isSnapshot()) {
             return false;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT commit_lsn, lsn, idx FROM " + table + " WHERE sink = ?")) {
+        EventId last = lastApplied(c);
+        return last != null && id.compareTo(last) <= 0;
+    }
+
+    /** The id of the last event the sink applied; {@code null} when it applied none. */
+    public EventId lastApplied(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT commit_lsn::text, ordinal FROM " + table + " WHERE sink = ?")) {
             ps.setString(1, sink);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return false;
-                }
-                return compare(position(event), new long[] {rs.getLong(1), rs.getLong(2), rs.getInt(3)}) <= 0;
+                return rs.next() ? EventId.of(Lsn.parse(rs.getString(1)), rs.getLong(2)) : null;
             }
         }
     }
 
-    /** Records that the sink applied this change; call it in the transaction of the sink's writes. */
-    public void markApplied(Connection c, ChangeEvent event) throws SQLException {
-        if (event.isSnapshot() || event.source().lastCommitLsn() == null) {
+    /** Records that the sink applied this event; call it in the transaction of the sink's writes. */
+    public void markApplied(Connection c, CdcEvent event) throws SQLException {
+        markApplied(c, event.id());
+    }
+
+    /** Records that the sink applied everything up to the event with this id; snapshot ids are ignored. */
+    public void markApplied(Connection c, EventId id) throws SQLException {
+        if (id.isSnapshot()) {
             return;
         }
-        long[] p = position(event);
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (sink, commit_lsn, lsn, idx) VALUES (?, ?, ?, ?)"
-                + " ON CONFLICT (sink) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, lsn = EXCLUDED.lsn, idx = EXCLUDED.idx,"
-                + " updated_at = now()")) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (sink, commit_lsn, ordinal) VALUES (?, ?::pg_lsn, ?)"
+                + " ON CONFLICT (sink) DO UPDATE SET commit_lsn = EXCLUDED.commit_lsn, ordinal = EXCLUDED.ordinal, updated_at = now()")) {
             ps.setString(1, sink);
-            ps.setLong(2, p[0]);
-            ps.setLong(3, p[1]);
-            ps.setInt(4, (int) p[2]);
+            ps.setString(2, id.commitLsn().toString());
+            ps.setLong(3, id.ordinal());
             ps.executeUpdate();
         }
-    }
-
-    private static long[] position(ChangeEvent event) {
-        SourcePosition s = event.source();
-        return new long[] {s.lastCommitLsn() == null ? 0 : s.lastCommitLsn().asLong(), s.lsn().asLong(), event.groupIndex()};
-    }
-
-    private static int compare(long[] a, long[] b) {
-        for (int i = 0; i < 3; i++) {
-            int c = Long.compareUnsigned(a[i], b[i]);
-            if (c != 0) {
-                return c;
-            }
-        }
-        return 0;
     }
 
     @Override

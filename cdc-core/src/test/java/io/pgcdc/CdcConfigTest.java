@@ -25,7 +25,7 @@ class CdcConfigTest {
         assertThat(config.startTimeout()).isEqualTo(CdcConfig.DEFAULT_START_TIMEOUT);
         assertThat(config.stopTimeout()).isEqualTo(CdcConfig.DEFAULT_STOP_TIMEOUT);
         assertThat(config.heartbeatInterval()).isEqualTo(CdcConfig.DEFAULT_HEARTBEAT_INTERVAL);
-        assertThat(valid().heartbeatInterval(Duration.ZERO).build().toDebeziumProperties()).doesNotContainKey("heartbeat.interval.ms");
+        assertThat(CdcEngine.debeziumProperties(valid().heartbeatInterval(Duration.ZERO).build())).doesNotContainKey("heartbeat.interval.ms");
         assertThat(config.offsetStore()).isEqualTo(OffsetStore.memory());
         assertThat(config.slotName()).isEqualTo("pgcdc");
         assertThat(config.publicationName()).isEqualTo("pgcdc_pub");
@@ -50,8 +50,8 @@ class CdcConfigTest {
 
     @Test
     void debeziumPropertiesCarryTheEngineDefaults() {
-        Properties p = valid().name("orders").port(5433).snapshotMode(SnapshotMode.NONE)
-                .offsetStore(OffsetStore.file(Path.of("/var/lib/app/offsets.dat"))).build().toDebeziumProperties();
+        Properties p = CdcEngine.debeziumProperties(valid().name("orders").port(5433).snapshotMode(SnapshotMode.NONE)
+                .offsetStore(OffsetStore.file(Path.of("/var/lib/app/offsets.dat"))).build());
         assertThat(p.getProperty("connector.class")).isEqualTo("io.debezium.connector.postgresql.PostgresConnector");
         assertThat(p.getProperty("plugin.name")).isEqualTo("pgoutput");
         assertThat(p.getProperty("decimal.handling.mode")).isEqualTo("string");
@@ -76,13 +76,13 @@ class CdcConfigTest {
 
     @Test
     void regexMetacharactersInTableNamesAreQuoted() {
-        Properties p = valid().tables("public.order$items", "s.t").build().toDebeziumProperties();
+        Properties p = CdcEngine.debeziumProperties(valid().tables("public.order$items", "s.t").build());
         assertThat(p.getProperty("table.include.list")).isEqualTo("public\\.order\\$items,s\\.t");
     }
 
     @Test
     void extraPropertiesOverrideDefaultsButNotTypedSettings() {
-        Properties p = valid().property("decimal.handling.mode", "precise").build().toDebeziumProperties();
+        Properties p = CdcEngine.debeziumProperties(valid().property("decimal.handling.mode", "precise").build());
         assertThat(p.getProperty("decimal.handling.mode")).isEqualTo("precise");
         assertThatThrownBy(() -> valid().property("database.hostname", "elsewhere"))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -96,7 +96,7 @@ class CdcConfigTest {
         CdcConfig config = valid().property("database.sslpassword", "key-pass")
                 .property("notes.url", "jdbc:postgresql://h/db?user=a&password=url-secret&ssl=true").build();
         assertThat(config.toString()).doesNotContain("s3cret-pw", "key-pass", "url-secret").contains("********");
-        String props = config.toDebeziumProperties().toString();
+        String props = CdcEngine.debeziumProperties(config).toString();
         assertThat(props).doesNotContain("s3cret-pw", "key-pass", "url-secret").contains("database.password=********")
                 .contains("password=********&ssl=true");
     }

@@ -200,7 +200,7 @@ class CdcEngineIT {
         assertThat(engine.failure()).get().isInstanceOf(ListenerException.class)
                 .satisfies(f -> assertThat(f.getCause()).isInstanceOf(IllegalStateException.class)
                         .hasMessageContaining("listener refuses CREATE"))
-                .satisfies(f -> assertThat(((ListenerException) f).event().after().getString("transaction_id")).isEqualTo("tx-3"));
+                .satisfies(f -> assertThat(((ChangeEvent) ((ListenerException) f).event()).after().getString("transaction_id")).isEqualTo("tx-3"));
         assertThat(failing.events()).extracting(e -> e.after().getString("transaction_id")).containsExactly("tx-1", "tx-2");
         engine.close();
         assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
@@ -331,9 +331,9 @@ class CdcEngineIT {
         assertThat(healthy.events()).extracting(e -> e.after().getString("transaction_id"))
                 .containsExactly("copy-1", "copy-2", "copy-3", "copy-4", "copy-5");
         // Repeats carry the same idempotency keys; the five rows sharing one LSN get five different ones.
-        String lsn = healthy.events().get(0).source().lsn().toString();
+        String commit = healthy.events().get(0).id().commitLsn().toString();
         assertThat(healthy.events()).extracting(ChangeEvent::idempotencyKey)
-                .containsExactly(lsn + ":0", lsn + ":1", lsn + ":2", lsn + ":3", lsn + ":4");
-        assertThat(failing.events()).extracting(ChangeEvent::idempotencyKey).containsExactly(lsn + ":0", lsn + ":1");
+                .containsExactly(commit + ":1", commit + ":2", commit + ":3", commit + ":4", commit + ":5");
+        assertThat(failing.events()).extracting(ChangeEvent::idempotencyKey).containsExactly(commit + ":1", commit + ":2");
     }
 }

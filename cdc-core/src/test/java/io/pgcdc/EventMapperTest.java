@@ -8,13 +8,6 @@ import org.junit.jupiter.api.Test;
 class EventMapperTest {
 
     @Test
-    void readsTheLastCommitLsnFromDebeziumsSequence() {
-        assertThat(EventMapper.lastCommitLsn("[\"24023928\",\"24023960\"]")).isEqualTo(Lsn.of(24023928L));
-        assertThat(EventMapper.lastCommitLsn("[null,\"24023960\"]")).isNull();
-        assertThat(EventMapper.lastCommitLsn(null)).isNull();
-    }
-
-    @Test
     void operationsMapFromDebeziumCodes() {
         for (Operation op : Operation.values()) {
             assertThat(Operation.fromCode(op.code())).isEqualTo(op);

@@ -52,6 +52,14 @@ class ServerRestartIT {
             assertThat(listener.distinct("transaction_id")).containsAll(committed);
             assertThat(committed).hasSizeGreaterThan(300);
             assertThat(listener.events()).as("a change committed once").allSatisfy(e -> assertThat(e.operation()).isEqualTo(Operation.CREATE));
+            // A repeat after the restart carries the id it had; two rows never share one.
+            java.util.Map<String, String> idByRow = new java.util.HashMap<>();
+            for (ChangeEvent e : listener.events()) {
+                String previous = idByRow.putIfAbsent(e.after().getString("transaction_id"), e.idempotencyKey());
+                assertThat(previous == null || previous.equals(e.idempotencyKey())).as("id of %s", e.after()).isTrue();
+            }
+            assertThat(new java.util.HashSet<>(idByRow.values())).hasSameSizeAs(idByRow.keySet());
+            System.out.printf("PostgreSQL restart: %d events, %d rows%n", listener.size(), idByRow.size());
         }
     }
 

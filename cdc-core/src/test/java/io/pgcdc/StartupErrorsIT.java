@@ -2,6 +2,7 @@ package io.pgcdc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.throwable;
 
 import io.pgcdc.testkit.PostgresExtension;
 import io.pgcdc.testkit.TestDatabase;
@@ -19,12 +20,13 @@ class StartupErrorsIT {
         TestConfigs.createTransactions(db);
         CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).password("wrong-password").build(), new RecordingListener());
         assertThatThrownBy(engine::start)
-                .isInstanceOf(CdcException.class)
+                .asInstanceOf(throwable(CdcException.class))
                 .hasMessageStartingWith("authentication failed for user '" + db.user() + "' at " + db.host() + ":" + db.port())
                 .hasMessageContaining("check the user and password")
-                .hasMessageNotContaining("wrong-password");
+                .hasMessageNotContaining("wrong-password")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.AUTHENTICATION);
         assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
-        assertThat(engine.failure()).isPresent();
+        assertThat(engine.failure()).get().extracting(CdcException::reason).isEqualTo(FailureReason.AUTHENTICATION);
     }
 
     @Test
@@ -35,9 +37,10 @@ class StartupErrorsIT {
         }
         CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).host("127.0.0.1").port(closedPort).build(), new RecordingListener());
         assertThatThrownBy(engine::start)
-                .isInstanceOf(CdcException.class)
+                .asInstanceOf(throwable(CdcException.class))
                 .hasMessageStartingWith("cannot connect to PostgreSQL at 127.0.0.1:" + closedPort)
-                .hasMessageContaining("check host and port");
+                .hasMessageContaining("check host and port")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.UNREACHABLE);
     }
 
     @Test
@@ -47,9 +50,10 @@ class StartupErrorsIT {
             TestConfigs.createTransactions(db);
             CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).build(), new RecordingListener());
             assertThatThrownBy(engine::start)
-                    .isInstanceOf(CdcException.class)
+                    .asInstanceOf(throwable(CdcException.class))
                     .hasMessageStartingWith("wal_level is 'replica'")
-                    .hasMessageContaining("ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL");
+                    .hasMessageContaining("ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL")
+                    .extracting(CdcException::reason).isEqualTo(FailureReason.WAL_LEVEL);
         }
     }
 
@@ -58,9 +62,10 @@ class StartupErrorsIT {
         TestConfigs.createTransactions(db);
         CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).tables("public.no_such_table").build(), new RecordingListener());
         assertThatThrownBy(engine::start)
-                .isInstanceOf(CdcException.class)
+                .asInstanceOf(throwable(CdcException.class))
                 .hasMessage("captured table public.no_such_table does not exist in database '" + db.name() + "'; create it or remove it"
-                        + " from tables (names are case-sensitive: schema.table as PostgreSQL stores them)");
+                        + " from tables (names are case-sensitive: schema.table as PostgreSQL stores them)")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.MISSING_TABLE);
     }
 
     @Test
@@ -71,9 +76,10 @@ class StartupErrorsIT {
             first.start();
             CdcEngine second = CdcEngine.create(config, new RecordingListener());
             assertThatThrownBy(second::start)
-                    .isInstanceOf(CdcException.class)
+                    .asInstanceOf(throwable(CdcException.class))
                     .hasMessageStartingWith("replication slot '" + config.slotName() + "' is in use by another consumer (pid ")
-                    .hasMessageContaining("stop that consumer, or give this engine another slotName");
+                    .hasMessageContaining("stop that consumer, or give this engine another slotName")
+                    .extracting(CdcException::reason).isEqualTo(FailureReason.SLOT_IN_USE);
             assertThat(first.state()).as("the first engine is untouched").isEqualTo(CdcEngine.State.RUNNING);
         }
     }
@@ -83,9 +89,10 @@ class StartupErrorsIT {
         db.execute("CREATE TABLE events_log (id int, note text)");
         CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).tables("public.events_log").build(), new RecordingListener());
         assertThatThrownBy(engine::start)
-                .isInstanceOf(CdcException.class)
+                .asInstanceOf(throwable(CdcException.class))
                 .hasMessageStartingWith("table public.events_log has no primary key and no usable replica identity")
-                .hasMessageContaining("ALTER TABLE public.events_log REPLICA IDENTITY FULL");
+                .hasMessageContaining("ALTER TABLE public.events_log REPLICA IDENTITY FULL")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.NO_REPLICA_IDENTITY);
         db.execute("UPDATE events_log SET note = 'still writable'");
     }
 
@@ -97,9 +104,10 @@ class StartupErrorsIT {
             CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).user("plain_" + db.name()).password("plain-pw").build(),
                     new RecordingListener());
             assertThatThrownBy(engine::start)
-                    .isInstanceOf(CdcException.class)
+                    .asInstanceOf(throwable(CdcException.class))
                     .hasMessage("user 'plain_" + db.name() + "' may not use logical replication; grant it with ALTER ROLE plain_"
-                            + db.name() + " REPLICATION");
+                            + db.name() + " REPLICATION")
+                    .extracting(CdcException::reason).isEqualTo(FailureReason.PERMISSION);
         } finally {
             db.execute("DROP ROLE plain_" + db.name());
         }
@@ -111,8 +119,9 @@ class StartupErrorsIT {
         CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).property("decimal.handling.mode", "bogus").build(),
                 new RecordingListener());
         assertThatThrownBy(engine::start)
-                .isInstanceOf(CdcException.class)
-                .hasMessageStartingWith("Debezium rejects the configuration: decimal.handling.mode: ");
+                .asInstanceOf(throwable(CdcException.class))
+                .hasMessageStartingWith("Debezium rejects the configuration: decimal.handling.mode: ")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.CONFIGURATION);
         assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
     }
 
@@ -134,9 +143,10 @@ class StartupErrorsIT {
         RecordingListener second = new RecordingListener();
         CdcEngine engine = CdcEngine.create(config, second);
         assertThatThrownBy(engine::start)
-                .isInstanceOf(CdcException.class)
+                .asInstanceOf(throwable(CdcException.class))
                 .hasMessageStartingWith("offset file " + offsets + " is corrupt (checksum mismatch")
-                .hasMessageContaining("refusing to start from scratch");
+                .hasMessageContaining("refusing to start from scratch")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.CORRUPT_OFFSETS);
         assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
         assertThat(second.events()).as("no silent re-snapshot").isEmpty();
     }
@@ -148,13 +158,17 @@ class StartupErrorsIT {
         CdcConfig config = TestConfigs.transactions(db).publicationName("app_pub")
                 .property("publication.autocreate.mode", "disabled").build();
         assertThatThrownBy(() -> CdcEngine.create(config, new RecordingListener()).start())
+                .asInstanceOf(throwable(CdcException.class))
                 .hasMessage("publication 'app_pub' does not exist and publication.autocreate.mode is disabled; create it as the"
-                        + " tables' owner: CREATE PUBLICATION app_pub FOR TABLE public.transactions");
+                        + " tables' owner: CREATE PUBLICATION app_pub FOR TABLE public.transactions")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.PUBLICATION);
 
         db.execute("CREATE PUBLICATION app_pub FOR TABLE other");
         assertThatThrownBy(() -> CdcEngine.create(config, new RecordingListener()).start())
+                .asInstanceOf(throwable(CdcException.class))
                 .hasMessage("publication 'app_pub' does not publish public.transactions, so its changes would never arrive;"
-                        + " ALTER PUBLICATION app_pub ADD TABLE public.transactions");
+                        + " ALTER PUBLICATION app_pub ADD TABLE public.transactions")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.PUBLICATION);
     }
 
     @Test
@@ -165,9 +179,11 @@ class StartupErrorsIT {
         try {
             CdcConfig config = TestConfigs.transactions(db).user(role).password("cap-pw").publicationName("cap_pub").build();
             assertThatThrownBy(() -> CdcEngine.create(config, new RecordingListener()).start())
+                    .asInstanceOf(throwable(CdcException.class))
                     .hasMessage("user '" + role + "' cannot create publication 'cap_pub' for public.transactions (only the owner or a"
                             + " superuser may); as the owner run CREATE PUBLICATION cap_pub FOR TABLE public.transactions, and set"
-                            + " property(\"publication.autocreate.mode\", \"disabled\")");
+                            + " property(\"publication.autocreate.mode\", \"disabled\")")
+                    .extracting(CdcException::reason).isEqualTo(FailureReason.PERMISSION);
         } finally {
             db.execute("DROP OWNED BY " + role, "DROP ROLE " + role);
         }
@@ -193,10 +209,11 @@ class StartupErrorsIT {
 
             CdcEngine engine = CdcEngine.create(config, new RecordingListener());
             assertThatThrownBy(engine::start)
-                    .isInstanceOf(CdcException.class)
+                    .asInstanceOf(throwable(CdcException.class))
                     .hasMessageStartingWith("replication slot '" + config.slotName() + "' is lost: PostgreSQL removed WAL it still needed")
                     .hasMessageContaining("drop the slot")
-                    .hasMessageContaining("start again with a snapshot");
+                    .hasMessageContaining("start again with a snapshot")
+                    .extracting(CdcException::reason).isEqualTo(FailureReason.SLOT_LOST);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.pgcdc.internal;
 
 import io.debezium.connector.postgresql.PostgresConnector;
 import io.pgcdc.CdcException;
+import io.pgcdc.FailureReason;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +29,7 @@ public final class ConnectorValidation {
     public static void check(Properties properties) {
         List<String> problems = problems(properties);
         if (!problems.isEmpty()) {
-            throw new CdcException("Debezium rejects the configuration: " + String.join("; ", problems)
+            throw new CdcException(FailureReason.CONFIGURATION, "Debezium rejects the configuration: " + String.join("; ", problems)
                     + "; fix these properties (CdcConfig.property or the typed builder methods)");
         }
     }
@@ -41,7 +42,7 @@ public final class ConnectorValidation {
         List<String> problems = new ArrayList<>();
         for (ConfigValue value : result.configValues()) {
             for (String message : value.errorMessages()) {
-                problems.add(value.name() + ": " + DebeziumProperties.maskValue(value.name(), message));
+                problems.add(value.name() + ": " + io.pgcdc.CdcConfig.maskSecret(value.name(), message));
             }
         }
         return problems;

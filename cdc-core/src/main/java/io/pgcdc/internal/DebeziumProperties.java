@@ -7,8 +7,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.StringJoiner;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** Translates a {@link CdcConfig} into the Debezium properties the engine runs with. */
@@ -23,42 +21,9 @@ public final class DebeziumProperties {
     static final String HEARTBEAT_PREFIX = "pgcdc-heartbeat";
 
     static final String FILE_OFFSET_STORE = SafeFileOffsetStore.class.getName();
-    static final String MEMORY_OFFSET_STORE = "org.apache.kafka.connect.storage.MemoryOffsetBackingStore";
-
-    private static final Pattern SECRET_KEY = Pattern.compile(
-            "(?i).*(password|passwd|secret|credential|token|sasl\\.jaas\\.config|basic\\.auth\\.user\\.info|private\\.key).*");
-    private static final Pattern SECRET_IN_VALUE = Pattern.compile("(?i)(password=)[^&;\\s]*");
-    private static final String MASK = "********";
-
-    /** Keys derived from typed settings, with the builder method that sets each. */
-    private static final Map<String, String> OWNED_KEYS = Map.ofEntries(
-            Map.entry("name", "name()"),
-            Map.entry("topic.prefix", "name()"),
-            Map.entry("connector.class", "(fixed: the PostgreSQL connector)"),
-            Map.entry("database.hostname", "host()"),
-            Map.entry("database.port", "port()"),
-            Map.entry("database.user", "user()"),
-            Map.entry("database.password", "password()"),
-            Map.entry("database.dbname", "database()"),
-            Map.entry("table.include.list", "tables()"),
-            Map.entry("slot.name", "slotName()"),
-            Map.entry("publication.name", "publicationName()"),
-            Map.entry("snapshot.mode", "snapshotMode()"),
-            Map.entry("poll.interval.ms", "pollInterval()"),
-            Map.entry("heartbeat.interval.ms", "heartbeatInterval()"),
-            Map.entry("offset.storage", "offsetStore()"),
-            Map.entry("offset.storage.file.filename", "offsetStore()"),
-            Map.entry(JdbcOffsetStore.URL_PROPERTY, "offsetStore()"),
-            Map.entry(JdbcOffsetStore.USER_PROPERTY, "offsetStore()"),
-            Map.entry(JdbcOffsetStore.PASSWORD_PROPERTY, "offsetStore()"),
-            Map.entry(JdbcOffsetStore.TABLE_PROPERTY, "offsetStore()"));
+    static final String MEMORY_OFFSET_STORE = EngineMemoryOffsetStore.class.getName();
 
     private DebeziumProperties() {
-    }
-
-    /** The builder method that owns a key, or {@code null} when {@code property()} may set it. */
-    public static String builderMethodFor(String key) {
-        return OWNED_KEYS.get(key);
     }
 
     /** Every property the engine runs with, defaults first and the user's extra properties last. */
@@ -105,24 +70,33 @@ public final class DebeziumProperties {
         // between that check and the stream start (Debezium: 6 tries, 10 s apart).
         p.setProperty("slot.max.retries", "3");
         p.setProperty("slot.retry.delay.ms", "2000");
-        // Transaction END markers tell the engine when a group of changes sharing one LSN is complete,
-        // so that it never stores an offset inside such a group (see EngineDriver).
+        // Transaction END markers carry each transaction's commit LSN (Debezium drops the one in BEGIN), the
+        // events their ordinal in it, and END tells when a group of changes sharing one LSN is complete.
         p.setProperty("provide.transaction.metadata", "true");
         // Flush offsets after every batch: after a crash at most one batch is delivered again.
         p.setProperty("offset.flush.interval.ms", "0");
         OffsetStore store = config.offsetStore();
-        if (store.file().isPresent()) {
+        if (store instanceof OffsetStore.FileStore) {
             p.setProperty("offset.storage", FILE_OFFSET_STORE);
-            p.setProperty("offset.storage.file.filename", store.file().get().toString());
-        } else if (store.jdbcUrl().isPresent()) {
+            p.setProperty("offset.storage.file.filename", ((OffsetStore.FileStore) store).file().toString());
+        } else if (store instanceof OffsetStore.JdbcStore) {
+            OffsetStore.JdbcStore jdbc = (OffsetStore.JdbcStore) store;
             p.setProperty("offset.storage", JdbcOffsetStore.class.getName());
-            p.setProperty(JdbcOffsetStore.URL_PROPERTY, store.jdbcUrl().get());
-            p.setProperty(JdbcOffsetStore.USER_PROPERTY, store.jdbcUser());
-            p.setProperty(JdbcOffsetStore.PASSWORD_PROPERTY, store.jdbcPassword());
-            p.setProperty(JdbcOffsetStore.TABLE_PROPERTY, store.jdbcTable());
+            if (jdbc.dataSource() != null) {
+                // The engine registers the DataSource under this id when it starts.
+                p.setProperty(JdbcOffsetStore.DATA_SOURCE_PROPERTY, config.name());
+            } else {
+                p.setProperty(JdbcOffsetStore.URL_PROPERTY, jdbc.url());
+                p.setProperty(JdbcOffsetStore.USER_PROPERTY, jdbc.user());
+                p.setProperty(JdbcOffsetStore.PASSWORD_PROPERTY, jdbc.password());
+            }
+            p.setProperty(JdbcOffsetStore.TABLE_PROPERTY, jdbc.table());
         } else {
             p.setProperty("offset.storage", MEMORY_OFFSET_STORE);
+            p.setProperty(EngineMemoryOffsetStore.ID_PROPERTY, config.name());
         }
+        // Logical message contents as bytes, as pg_logical_emit_message wrote them.
+        p.setProperty("binary.handling.mode", "bytes");
         config.properties().forEach(p::setProperty);
         return p;
     }
@@ -150,17 +124,8 @@ public final class DebeziumProperties {
     /** A printable form of properties with secrets masked by key name and inside URLs. */
     public static String masked(Map<?, ?> properties) {
         return new TreeMap<>(properties.entrySet().stream().collect(Collectors.toMap(
-                e -> String.valueOf(e.getKey()), e -> maskValue(String.valueOf(e.getKey()), String.valueOf(e.getValue())))))
+                e -> String.valueOf(e.getKey()), e -> CdcConfig.maskSecret(String.valueOf(e.getKey()), String.valueOf(e.getValue())))))
                 .toString();
-    }
-
-    /** The value with any secret masked: all of it for a secret key name, else a {@code password=} inside it. */
-    public static String maskValue(String key, String value) {
-        if (SECRET_KEY.matcher(key).matches()) {
-            return MASK;
-        }
-        Matcher m = SECRET_IN_VALUE.matcher(value);
-        return m.find() ? m.replaceAll("$1" + MASK) : value;
     }
 
     /** {@code Properties} whose {@code toString} masks secrets; everything else as usual. */

@@ -7,10 +7,16 @@ import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.embedded.Connect;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.connect.data.Struct;
@@ -19,19 +25,50 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one Debezium embedded engine on a thread of its own and hands each record to a
- * {@link RecordHandler}, acknowledging a record only after the handler returned.
+ * Runs Debezium's embedded engine on a thread of its own and hands each record to a
+ * {@link RecordHandler} on the delivery thread; stores a record's offset only once the handler said
+ * that it and everything before it were handled, and never inside a group of changes sharing one LSN.
+ * Restarts Debezium from the stored offsets when the handler asks for it ({@link RestartRequest}).
  */
 public final class EngineDriver {
 
     /** Receives records on the delivery thread, one at a time, in commit order. */
     public interface RecordHandler {
         /**
-         * Handles one record.
+         * Handles one record; calls {@link Acks#handledThrough} once it and all records before it are handled.
          *
-         * @throws Exception to stop the engine without acknowledging this record
+         * @throws RestartRequest to have Debezium restarted from the stored offsets
+         * @throws Exception to stop the engine; records not acknowledged are delivered again on the next start
          */
-        void handle(SourceRecord record) throws Exception;
+        void handle(SourceRecord record, Acks acks) throws Exception;
+
+        /** Debezium has no more records at hand for now. */
+        void endOfBatch(Acks acks) throws Exception;
+
+        /** Debezium restarted: the records not acknowledged come again; forget them. */
+        void reset();
+    }
+
+    /** Where a handler says which records are handled. */
+    public interface Acks {
+        /** This record and every record before it are handled: their offsets may be stored. */
+        void handledThrough(SourceRecord record);
+
+        /**
+         * Nothing received so far and not acknowledged will be acknowledged: the handler will ask for a
+         * restart, which delivers those records again. Keeps memory bounded while a large transaction is read.
+         */
+        void discardPending();
+    }
+
+    /** Thrown by a handler to restart Debezium from the offsets stored so far, within the same engine. */
+    public static final class RestartRequest extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        /** Creates the request; {@code why} is logged. */
+        public RestartRequest(String why) {
+            super(why, null, false, false);
+        }
     }
 
     /** Hears the engine's lifecycle. Called from engine threads. */
@@ -46,44 +83,103 @@ public final class EngineDriver {
     private static final Logger LOG = LoggerFactory.getLogger(EngineDriver.class);
 
     private final String name;
-    private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private final Properties properties;
+    private final RecordHandler handler;
     private final Observer observer;
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread runner;
+    private final ExecutorService delivery;
+    private final ReentrantLock delivering = new ReentrantLock();
+    private final ArrayDeque<RecordChangeEvent<SourceRecord>> pending = new ArrayDeque<>();
+    private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private volatile Thread deliveryThread;
     private volatile boolean interrupted;
     private volatile boolean stopping;
+    private volatile boolean restartRequested;
+    private volatile boolean taskRestarted;
+    private volatile boolean taskStartedOnce;
+    private boolean lastSuccess;
+    private String lastMessage;
+    private Throwable lastError;
     private RecordChangeEvent<SourceRecord> held;
     private long heldLsn;
-    private final ReentrantLock delivering = new ReentrantLock();
+    private DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer;
 
-    /** Builds the engine; nothing runs until {@link #start()}. */
-    public EngineDriver(String name, Properties properties, RecordHandler handler, Observer observer) {
+    /** Builds the driver; nothing runs until {@link #start()}. The delivery thread comes from {@code threadFactory}. */
+    public EngineDriver(String name, Properties properties, RecordHandler handler, Observer observer, ThreadFactory threadFactory) {
         this.name = name;
+        this.properties = properties;
+        this.handler = handler;
         this.observer = observer;
-        this.engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+        this.delivery = Executors.newSingleThreadExecutor(runnable -> {
+            Thread t = threadFactory.newThread(runnable);
+            deliveryThread = t;
+            return t;
+        });
+        this.runner = new Thread(this::run, "pgcdc-" + name + "-engine");
+    }
+
+    private DebeziumEngine<RecordChangeEvent<SourceRecord>> build() {
+        return DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties)
                 .using(new DebeziumEngine.ConnectorCallback() {
                     @Override
                     public void pollingStarted() {
                         observer.polling();
                     }
-                })
-                .using((success, message, error) -> {
-                    try {
-                        observer.completed(success, message, error);
-                    } finally {
-                        finished.countDown();
+
+                    @Override
+                    public void taskStarted() {
+                        // A task started again inside a running engine (lost connection): it replays from the stored offsets.
+                        if (taskStartedOnce) {
+                            taskRestarted = true;
+                        }
+                        taskStartedOnce = true;
                     }
                 })
-                .notifying(new Consumer(handler))
+                .using((success, message, error) -> {
+                    lastSuccess = success;
+                    lastMessage = message;
+                    lastError = error;
+                })
+                .notifying(new Consumer())
                 .build();
-        this.runner = new Thread(engine, "pgcdc-" + name + "-engine");
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                try {
+                    engine = build();
+                    engine.run();
+                } catch (RuntimeException e) {
+                    lastSuccess = false;
+                    lastMessage = e.getMessage();
+                    lastError = e;
+                    break;
+                }
+                if (!restartRequested || stopping) {
+                    break;
+                }
+                restartRequested = false;
+                taskStartedOnce = false;
+                LOG.info("engine {}: restarting Debezium from the stored offsets", name);
+            }
+            observer.completed(lastSuccess, lastMessage, lastError);
+        } finally {
+            delivery.shutdownNow();
+            finished.countDown();
+        }
     }
 
     /** Starts the engine thread. */
     public void start() {
         runner.start();
+    }
+
+    /** Whether the calling thread is the delivery thread, which runs the listener. */
+    public boolean isDeliveryThread() {
+        return Thread.currentThread() == deliveryThread;
     }
 
     /** Whether {@link #stop} had to interrupt the engine because it did not stop in time. */
@@ -114,15 +210,15 @@ public final class EngineDriver {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         stopping = true;
-        // Debezium's own close interrupts the delivery thread at once; wait for the callback in progress first.
+        // Debezium's own close interrupts the thread that calls the consumer at once; wait for the callback in progress first.
         if (delivering.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
             delivering.unlock();
         } else {
             LOG.warn("engine {}: a listener callback still runs after {}; interrupting it", name, timeout);
             interrupted = true;
-            Thread delivery = deliveryThread;
-            if (delivery != null) {
-                delivery.interrupt();
+            Thread t = deliveryThread;
+            if (t != null) {
+                t.interrupt();
             }
         }
         Thread stopper = new Thread(() -> closeEngine(deadline), "pgcdc-" + name + "-stop");
@@ -142,8 +238,13 @@ public final class EngineDriver {
     private void closeEngine(long deadline) {
         while (true) {
             try {
-                engine.close();
-                return;
+                DebeziumEngine<RecordChangeEvent<SourceRecord>> e = engine;
+                if (e != null) {
+                    e.close();
+                }
+                if (engine == e) {
+                    return;
+                }
             } catch (IllegalStateException e) {
                 // Debezium refuses to stop while tasks start (they hold connections); wait until they run.
                 String message = String.valueOf(e.getMessage());
@@ -163,88 +264,154 @@ public final class EngineDriver {
         }
     }
 
-    /** Delivers a batch record by record; acknowledges each one only after the handler returned. */
+    /** Hands each batch to the delivery thread and waits for it; acknowledges what the handler handled. */
     private final class Consumer implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
-        private final RecordHandler handler;
-
-        Consumer(RecordHandler handler) {
-            this.handler = handler;
-        }
 
         @Override
         public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
-                                DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
-            deliveryThread = Thread.currentThread();
+                                DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> batchCommitter) throws InterruptedException {
             delivering.lockInterruptibly();
             try {
-                deliver(records, committer);
+                Future<?> done = delivery.submit(() -> {
+                    deliver(records, batchCommitter);
+                    return null;
+                });
+                try {
+                    done.get();
+                } catch (InterruptedException e) {
+                    // Debezium's close: the callback in progress still finishes on the delivery thread.
+                    if (!stopping) {
+                        done.cancel(true);
+                        throw e;
+                    }
+                    try {
+                        done.get();
+                    } catch (ExecutionException ignored) {
+                        // reported below on the next call, or by the stop itself
+                    }
+                    throw new StopEngineException("engine " + name + " is closing");
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof RuntimeException) {
+                        throw (RuntimeException) cause;
+                    }
+                    if (cause instanceof InterruptedException) {
+                        throw (InterruptedException) cause;
+                    }
+                    throw new StopEngineException("delivery failed: " + cause);
+                }
             } finally {
                 delivering.unlock();
             }
         }
 
         private void deliver(List<RecordChangeEvent<SourceRecord>> records,
-                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
-            for (RecordChangeEvent<SourceRecord> record : records) {
-                Long lsn = streamedLsn(record.record());
-                releaseHeld(lsn, committer);
-                if (stopping) {
-                    // Closing: acknowledge what was handled and leave the rest of the batch for the next start.
-                    committer.markBatchFinished();
-                    throw new StopEngineException("engine " + name + " is closing");
+                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> batchCommitter) throws InterruptedException {
+            committer = batchCommitter;
+            if (taskRestarted) {
+                taskRestarted = false;
+                pending.clear();
+                held = null;
+                handler.reset();
+            }
+            Acks acks = new Acks() {
+                @Override
+                public void handledThrough(SourceRecord record) {
+                    acknowledgeThrough(record);
                 }
-                try {
-                    handler.handle(record.record());
-                } catch (InterruptedException e) {
+
+                @Override
+                public void discardPending() {
+                    pending.clear();
+                }
+            };
+            try {
+                for (RecordChangeEvent<SourceRecord> record : records) {
                     if (stopping) {
-                        // close() cut a callback or its retry backoff short: stop without acknowledging the record.
-                        committer.markBatchFinished();
+                        // Closing: acknowledge what was handled and leave the rest of the batch for the next start.
+                        batchCommitter.markBatchFinished();
                         throw new StopEngineException("engine " + name + " is closing");
                     }
-                    Thread.currentThread().interrupt();
-                    throw e;
-                } catch (Exception e) {
-                    // Flush what was handled before this record, then stop without acknowledging it.
-                    committer.markBatchFinished();
-                    throw new StopEngineException("record handler failed: " + e);
+                    Long lsn = streamedLsn(record.record());
+                    if (held != null && (lsn == null || lsn != heldLsn)) {
+                        // A record with another LSN arrived: the held change's group is complete.
+                        batchCommitter.markProcessed(held);
+                        held = null;
+                    }
+                    pending.addLast(record);
+                    handler.handle(record.record(), acks);
                 }
-                acknowledge(record, lsn, committer);
-            }
-            committer.markBatchFinished();
-        }
-
-        /** Acknowledges the held record once a record with another LSN shows its group ended. */
-        private void releaseHeld(Long nextLsn, DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
-                throws InterruptedException {
-            if (held != null && (nextLsn == null || nextLsn != heldLsn)) {
-                committer.markProcessed(held);
+                handler.endOfBatch(acks);
+            } catch (RestartRequest e) {
+                LOG.info("engine {}: {}", name, e.getMessage());
+                restartRequested = true;
+                pending.clear();
                 held = null;
+                handler.reset();
+                batchCommitter.markBatchFinished();
+                throw new StopEngineException("engine " + name + " restarts");
+            } catch (InterruptedException e) {
+                batchCommitter.markBatchFinished();
+                if (stopping) {
+                    // close() cut a callback or its retry backoff short: stop without acknowledging the record.
+                    throw new StopEngineException("engine " + name + " is closing");
+                }
+                Thread.currentThread().interrupt();
+                throw e;
+            } catch (StopEngineException e) {
+                batchCommitter.markBatchFinished();
+                throw e;
+            } catch (Exception e) {
+                // Flush what was handled, then stop without acknowledging the rest.
+                batchCommitter.markBatchFinished();
+                throw new StopEngineException("record handler failed: " + e);
             }
+            batchCommitter.markBatchFinished();
         }
+    }
 
-        /**
-         * Records the offset of a handled record, except inside a group of changes that share one LSN.
-         *
-         * <p>PostgreSQL logs a multi-row insert (COPY) as one WAL record: its rows reach Debezium with the
-         * same LSN, and Debezium's pgoutput decoder marks each of them "last event for this LSN". An offset
-         * stored after some rows of such a group makes a restarted engine skip the rest of the group
-         * (measured: rows lost after a kill -9). So a streamed change's offset is held until the next
-         * record shows the group ended (another LSN, or the transaction's END marker); a restart then
-         * replays the whole group: repeats, never losses.
-         */
-        private void acknowledge(RecordChangeEvent<SourceRecord> record, Long lsn,
-                                 DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
-            if (lsn != null && isChange(record.record())) {
-                held = record;
-                heldLsn = lsn;
-            } else {
-                committer.markProcessed(record);
+    /**
+     * Records the offsets of handled records, in order, except inside a group of changes sharing one LSN.
+     *
+     * <p>PostgreSQL logs a multi-row insert (COPY) as one WAL record: its rows reach Debezium with the
+     * same LSN, and Debezium's pgoutput decoder marks each of them "last event for this LSN". An offset
+     * stored after some rows of such a group makes a restarted engine skip the rest of the group
+     * (measured: rows lost after a kill -9). So a streamed change's offset is held until a handled record
+     * shows the group ended (another LSN, or the transaction's END marker); a restart then replays the
+     * whole group: repeats, never losses.
+     */
+    private void acknowledgeThrough(SourceRecord last) {
+        try {
+            while (!pending.isEmpty()) {
+                RecordChangeEvent<SourceRecord> r = pending.pollFirst();
+                Long lsn = streamedLsn(r.record());
+                if (held != null && (lsn == null || lsn != heldLsn)) {
+                    committer.markProcessed(held);
+                    held = null;
+                }
+                if (lsn != null && isChange(r.record())) {
+                    held = r;
+                    heldLsn = lsn;
+                } else {
+                    committer.markProcessed(r);
+                }
+                if (r.record() == last) {
+                    RecordChangeEvent<SourceRecord> next = pending.peekFirst();
+                    if (held != null && next != null) {
+                        // The next record has already arrived: if its LSN differs, the held change's group is complete.
+                        Long nextLsn = streamedLsn(next.record());
+                        if (nextLsn == null || nextLsn != heldLsn) {
+                            committer.markProcessed(held);
+                            held = null;
+                        }
+                    }
+                    return;
+                }
             }
-        }
-
-        @Override
-        public boolean supportsTombstoneEvents() {
-            return true;
+            throw new IllegalStateException("acknowledged a record that was not pending: " + last.sourceOffset());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while acknowledging", e);
         }
     }
 
@@ -258,7 +425,7 @@ public final class EngineDriver {
         return lsn instanceof Number ? ((Number) lsn).longValue() : null;
     }
 
-    /** Whether a record is a row change (or its tombstone), rather than a transaction marker or heartbeat. */
+    /** Whether a record is a row change, message or tombstone, rather than a transaction marker or heartbeat. */
     private static boolean isChange(SourceRecord record) {
         if (record.value() == null) {
             return true;

@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.runtime.WorkerConfig;
@@ -33,8 +35,15 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
     /** The table, created when missing. */
     public static final String TABLE_PROPERTY = "pgcdc.offsets.jdbc.table";
 
+    /** Names the application's {@code DataSource} registered with {@link #register}, instead of a URL. */
+    public static final String DATA_SOURCE_PROPERTY = "pgcdc.offsets.jdbc.datasource";
+
     /** Table names the store accepts: plain lower-case identifiers, optionally schema-qualified. */
     public static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
+
+    private static final Map<String, DataSource> DATA_SOURCES = new ConcurrentHashMap<>();
+
+    private DataSource dataSource;
 
     private String url;
     private final Properties connection = new Properties();
@@ -51,13 +60,16 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
         super.configure(config);
         Map<String, String> p = config.originalsStrings();
         url = p.get(URL_PROPERTY);
+        String dataSourceId = p.get(DATA_SOURCE_PROPERTY);
+        dataSource = dataSourceId == null ? null : DATA_SOURCES.get(dataSourceId);
         table = p.get(TABLE_PROPERTY);
         engine = p.get("name");
         connection.setProperty("user", p.getOrDefault(USER_PROPERTY, ""));
         connection.setProperty("password", p.getOrDefault(PASSWORD_PROPERTY, ""));
         connection.setProperty("ApplicationName", "pgcdc offsets " + engine);
-        if (url == null || table == null || !TABLE_NAME.matcher(table).matches()) {
-            throw new ConnectException(URL_PROPERTY + " and a plain " + TABLE_PROPERTY + " must be set");
+        if ((url == null && dataSource == null) || table == null || !TABLE_NAME.matcher(table).matches()) {
+            throw new ConnectException(URL_PROPERTY + " or a registered " + DATA_SOURCE_PROPERTY + ", and a plain " + TABLE_PROPERTY
+                    + " must be set");
         }
     }
 
@@ -65,13 +77,22 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
     public synchronized void start() {
         super.start();
         try {
-            db = DriverManager.getConnection(url, connection);
-            try (Statement s = db.createStatement()) {
+            Connection c = connect();
+            try (Statement s = c.createStatement()) {
                 // The table name matched TABLE_NAME: it cannot carry SQL.
                 s.execute("CREATE TABLE IF NOT EXISTS " + table
                         + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+                if (!c.getAutoCommit()) {
+                    c.commit();
+                }
+                data = read(c, table, engine);
+            } finally {
+                if (dataSource != null) {
+                    c.close();
+                } else {
+                    db = c;
+                }
             }
-            data = read(db, table, engine);
         } catch (SQLException e) {
             throw new ConnectException("cannot read offsets from table " + table + ": " + e.getMessage(), e);
         } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
@@ -98,26 +119,85 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
 
     @Override
     protected void save() {
-        try (PreparedStatement ps = db.prepareStatement("INSERT INTO " + table + " (engine, offsets) VALUES (?, ?)"
+        if (dataSource != null) {
+            // The application's pool: borrow a connection for this save only.
+            try (Connection c = dataSource.getConnection()) {
+                upsert(c);
+            } catch (SQLException e) {
+                throw new ConnectException("cannot store offsets in table " + table + ": " + e.getMessage(), e);
+            }
+            return;
+        }
+        try {
+            if (db == null || db.isClosed()) {
+                db = connect();
+            }
+            upsert(db);
+        } catch (SQLException first) {
+            // A lost connection (the server restarted, the backend was terminated): open another once and try again.
+            try {
+                closeQuietly();
+                db = connect();
+                upsert(db);
+            } catch (SQLException e) {
+                e.addSuppressed(first);
+                throw new ConnectException("cannot store offsets in table " + table + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void upsert(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (engine, offsets) VALUES (?, ?)"
                 + " ON CONFLICT (engine) DO UPDATE SET offsets = EXCLUDED.offsets, updated_at = now()")) {
             ps.setString(1, engine);
             ps.setBytes(2, SafeFileOffsetStore.encode(data));
             ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new ConnectException("cannot store offsets in table " + table + ": " + e.getMessage(), e);
         }
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        return dataSource != null ? dataSource.getConnection() : DriverManager.getConnection(url, connection);
+    }
+
+    private void closeQuietly() {
+        if (db != null) {
+            try {
+                db.close();
+            } catch (SQLException e) {
+                // Already broken: nothing to close cleanly.
+            }
+            db = null;
+        }
+    }
+
+    /** Makes {@code dataSource} known to stores configured with {@code id} under {@link #DATA_SOURCE_PROPERTY}. */
+    public static void register(String id, DataSource dataSource) {
+        DATA_SOURCES.put(id, dataSource);
+    }
+
+    /** Forgets a registered {@code DataSource}. */
+    public static void unregister(String id) {
+        DATA_SOURCES.remove(id);
+    }
+
+    /** Opens a connection the way a store with these settings would, for the start-up check. */
+    public static Connection connect(io.pgcdc.OffsetStore.JdbcStore store) throws SQLException {
+        if (store.dataSource() != null) {
+            return store.dataSource().getConnection();
+        }
+        Properties props = new Properties();
+        props.setProperty("user", store.user());
+        props.setProperty("password", store.password());
+        return DriverManager.getConnection(store.url(), props);
     }
 
     @Override
     public synchronized void stop() {
         super.stop();
-        if (db != null) {
-            try {
-                db.close();
-            } catch (SQLException e) {
-                // Closing: nothing left to store.
-            }
-        }
+        closeQuietly();
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.pgcdc.internal;
 
 import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcException;
+import io.pgcdc.FailureReason;
 import io.pgcdc.SnapshotMode;
 import io.pgcdc.TableId;
 import java.net.ConnectException;
@@ -17,7 +18,11 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +34,17 @@ public final class Preflight {
 
     private static final Logger LOG = LoggerFactory.getLogger(Preflight.class);
     private static final int CONNECT_TIMEOUT_SECONDS = 10;
+
+    // PostgreSQL's and Debezium's messages, for the failures that have no SQL state or exception type of their own.
+    private static final Pattern RETRIES_FAILED = pattern("too many errors connecting to server");
+    private static final Pattern SLOT_LOST = pattern("can no longer (get changes from|access) replication slot"
+            + "|slot has been invalidated|requested wal segment .* has already been removed");
+    private static final Pattern SLOT_IN_USE = pattern("replication slot .* is active");
+    private static final Pattern WAL_LEVEL = pattern("requires \"?wal_level|wal_level property must be");
+    private static final Pattern PERMISSION = pattern("permission denied|must be superuser|must be owner of");
+    private static final Pattern CONFIGURATION = pattern("invalid configuration|configuration is not valid"
+            + "|a connector configuration must be specified|failed to instantiate required class|mandatory configuration option");
+    private static final Pattern PUBLICATION = pattern("publication");
 
     private final CdcConfig config;
 
@@ -53,7 +69,7 @@ public final class Preflight {
             checkPublication(c);
             checkSlot(c);
         } catch (SQLException e) {
-            throw new CdcException("checking PostgreSQL at " + where() + " failed: " + e.getMessage(), e);
+            throw new CdcException(reasonOf(e), "checking PostgreSQL at " + where() + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -105,21 +121,104 @@ public final class Preflight {
 
     /**
      * Describes why Debezium stopped: connection and authentication errors as {@link #check} would,
-     * anything else with Debezium's message and the root cause.
+     * anything else with Debezium's message and the root cause. The reason comes from the SQL states,
+     * exception types and PostgreSQL's or Debezium's messages in the error's causes.
      */
     public static CdcException describeFailure(CdcConfig config, String message, Throwable error) {
-        for (Throwable t = error; t != null && t.getCause() != t; t = t.getCause()) {
-            if (t instanceof SQLException && ((SQLException) t).getSQLState() != null
-                    && (((SQLException) t).getSQLState().startsWith("28") || ((SQLException) t).getSQLState().startsWith("08"))) {
-                return new Preflight(config).connectionError((SQLException) t);
+        String text = message == null || message.isBlank() ? "Debezium stopped with an error" : message;
+        List<Throwable> chain = causes(error);
+        // Debezium throws a RetriableException for a lost connection; it reaches here once errors.max.retries ran out.
+        boolean retriesExhausted = chain.stream().anyMatch(t -> t instanceof RetriableException)
+                || matches(RETRIES_FAILED, text, chain);
+        for (Throwable t : chain) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("28") || sql.getSQLState().startsWith("08"))) {
+                CdcException described = new Preflight(config).connectionError(sql);
+                return retriesExhausted && described.reason() == FailureReason.UNREACHABLE
+                        ? new CdcException(FailureReason.CONNECTION_LOST, described.getMessage(), sql) : described;
             }
         }
-        String text = message == null || message.isBlank() ? "Debezium stopped with an error" : message;
+        FailureReason reason = debeziumFailureReason(text, chain, retriesExhausted);
         if (error == null) {
-            return new CdcException("engine '" + config.name() + "' failed: " + text);
+            return new CdcException(reason, "engine '" + config.name() + "' failed: " + text);
         }
         Throwable root = rootCause(error);
-        return new CdcException("engine '" + config.name() + "' failed: " + text + " (" + root + ")", error);
+        return new CdcException(reason, "engine '" + config.name() + "' failed: " + text + " (" + root + ")", error);
+    }
+
+    /** The reason for a Debezium failure that is neither an authentication nor a connection error of the driver. */
+    private static FailureReason debeziumFailureReason(String text, List<Throwable> chain, boolean retriesExhausted) {
+        List<String> states = chain.stream().filter(t -> t instanceof SQLException).map(t -> ((SQLException) t).getSQLState())
+                .filter(Objects::nonNull).toList();
+        if (matches(SLOT_LOST, text, chain)) {
+            return FailureReason.SLOT_LOST;
+        }
+        if (states.contains("55006") || matches(SLOT_IN_USE, text, chain)) {
+            return FailureReason.SLOT_IN_USE;
+        }
+        if (matches(WAL_LEVEL, text, chain)) {
+            return FailureReason.WAL_LEVEL;
+        }
+        if (states.contains("42501") || matches(PERMISSION, text, chain)) {
+            return FailureReason.PERMISSION;
+        }
+        if (states.contains("42P01")) {
+            return FailureReason.MISSING_TABLE;
+        }
+        if (chain.stream().anyMatch(t -> t instanceof ConfigException) || matches(CONFIGURATION, text, chain)) {
+            return FailureReason.CONFIGURATION;
+        }
+        if (retriesExhausted || states.stream().anyMatch(s -> s.startsWith("57P"))) {
+            return FailureReason.CONNECTION_LOST;
+        }
+        if (matches(PUBLICATION, text, chain)) {
+            return FailureReason.PUBLICATION;
+        }
+        if (chain.stream().anyMatch(t -> t instanceof InterruptedException)) {
+            return FailureReason.INTERRUPTED;
+        }
+        return FailureReason.INTERNAL;
+    }
+
+    private static Pattern pattern(String regex) {
+        return Pattern.compile(regex, Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    }
+
+    /** Whether Debezium's message or the message of any error in the chain contains the pattern. */
+    private static boolean matches(Pattern pattern, String text, List<Throwable> chain) {
+        return pattern.matcher(text).find()
+                || chain.stream().anyMatch(t -> t.getMessage() != null && pattern.matcher(t.getMessage()).find());
+    }
+
+    /** The error and its causes, outermost first; empty for null, bounded against cause cycles. */
+    private static List<Throwable> causes(Throwable error) {
+        List<Throwable> chain = new ArrayList<>();
+        for (Throwable t = error; t != null && chain.size() < 64 && !chain.contains(t); t = t.getCause()) {
+            chain.add(t);
+        }
+        return chain;
+    }
+
+    /**
+     * The reason an error on an ordinary JDBC connection to PostgreSQL stands for, from its SQL state;
+     * {@link FailureReason#INTERNAL} when the state says nothing more precise.
+     */
+    public static FailureReason reasonOf(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.startsWith("28")) {
+            return FailureReason.AUTHENTICATION;
+        }
+        // 53300: too many connections; 57P01-57P03: the server is shutting down, crashed or still starting.
+        if (state.startsWith("08") || state.equals("53300") || state.startsWith("57P")) {
+            return FailureReason.UNREACHABLE;
+        }
+        if (state.equals("3D000")) {
+            return FailureReason.CONFIGURATION;
+        }
+        if (state.equals("42501")) {
+            return FailureReason.PERMISSION;
+        }
+        return FailureReason.INTERNAL;
     }
 
     /** Maps a failed connection attempt to what the user should check. */
@@ -127,26 +226,32 @@ public final class Preflight {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String server = config.host() + ":" + config.port();
         if (state.startsWith("28")) {
-            return new CdcException("authentication failed for user '" + config.user() + "' at " + server + " (" + e.getMessage()
+            return new CdcException(FailureReason.AUTHENTICATION,
+                    "authentication failed for user '" + config.user() + "' at " + server + " (" + e.getMessage()
                     + "); check the user and password, and that pg_hba.conf allows this user from this host", e);
         }
         if (state.equals("3D000")) {
-            return new CdcException("database '" + config.database() + "' does not exist at " + server
+            return new CdcException(FailureReason.CONFIGURATION, "database '" + config.database() + "' does not exist at " + server
                     + "; check the database name (CREATE DATABASE to make it)", e);
         }
         Throwable cause = rootCause(e);
         if (cause instanceof UnknownHostException) {
-            return new CdcException("cannot resolve host '" + config.host() + "'; check the host name", e);
+            return new CdcException(FailureReason.UNREACHABLE, "cannot resolve host '" + config.host() + "'; check the host name", e);
         }
         if (cause instanceof ConnectException || cause instanceof NoRouteToHostException) {
-            return new CdcException("cannot connect to PostgreSQL at " + server + " (" + cause.getMessage()
+            return new CdcException(FailureReason.UNREACHABLE,
+                    "cannot connect to PostgreSQL at " + server + " (" + cause.getMessage()
                     + "); check host and port, and that PostgreSQL is running and listens there (listen_addresses)", e);
         }
         if (cause instanceof SocketTimeoutException) {
-            return new CdcException("connecting to PostgreSQL at " + server + " timed out after " + CONNECT_TIMEOUT_SECONDS
+            return new CdcException(FailureReason.UNREACHABLE,
+                    "connecting to PostgreSQL at " + server + " timed out after " + CONNECT_TIMEOUT_SECONDS
                     + " s; check host, port and firewalls", e);
         }
-        return new CdcException("cannot connect to PostgreSQL at " + server + " as '" + config.user() + "': " + e.getMessage(), e);
+        // Whatever else stops a connection attempt (TLS, too many clients, a server shutting down) is still "cannot connect".
+        FailureReason reason = reasonOf(e);
+        return new CdcException(reason == FailureReason.INTERNAL ? FailureReason.UNREACHABLE : reason,
+                "cannot connect to PostgreSQL at " + server + " as '" + config.user() + "': " + e.getMessage(), e);
     }
 
     private static Throwable rootCause(Throwable t) {
@@ -160,7 +265,8 @@ public final class Preflight {
     private void checkWalLevel(Connection c) throws SQLException {
         String walLevel = queryString(c, "SHOW wal_level");
         if (!"logical".equals(walLevel)) {
-            throw new CdcException("wal_level is '" + walLevel + "' at " + config.host() + ":" + config.port()
+            throw new CdcException(FailureReason.WAL_LEVEL,
+                    "wal_level is '" + walLevel + "' at " + config.host() + ":" + config.port()
                     + "; logical decoding needs wal_level=logical (ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL)");
         }
     }
@@ -169,7 +275,8 @@ public final class Preflight {
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user")) {
             if (rs.next() && !rs.getBoolean(1) && !rs.getBoolean(2)) {
-                throw new CdcException("user '" + config.user() + "' may not use logical replication; grant it with"
+                throw new CdcException(FailureReason.PERMISSION,
+                        "user '" + config.user() + "' may not use logical replication; grant it with"
                         + " ALTER ROLE " + quoteIdent(config.user()) + " REPLICATION");
             }
         }
@@ -192,12 +299,14 @@ public final class Preflight {
                     }
                     String kind = rs.getString(1);
                     if (!"r".equals(kind) && !"p".equals(kind)) {
-                        throw new CdcException(table + " is not a table (relkind '" + kind + "'); only tables can be captured");
+                        throw new CdcException(FailureReason.MISSING_TABLE,
+                                table + " is not a table (relkind '" + kind + "'); only tables can be captured");
                     }
                     String identity = rs.getString(2);
                     boolean hasPrimaryKey = rs.getBoolean(3);
                     if ("n".equals(identity) || ("d".equals(identity) && !hasPrimaryKey)) {
-                        throw new CdcException("table " + table + " has no primary key and no usable replica identity: once it is"
+                        throw new CdcException(FailureReason.NO_REPLICA_IDENTITY,
+                                "table " + table + " has no primary key and no usable replica identity: once it is"
                                 + " published, PostgreSQL rejects its UPDATEs and DELETEs; add a primary key, or run"
                                 + " ALTER TABLE " + quoteIdent(table.schema()) + "." + quoteIdent(table.name()) + " REPLICA IDENTITY FULL");
                     }
@@ -206,7 +315,8 @@ public final class Preflight {
                                 + " the key; ALTER TABLE ... REPLICA IDENTITY FULL for whole before images", table);
                     }
                     if (!rs.getBoolean(4) && config.snapshotMode() != SnapshotMode.NONE) {
-                        throw new CdcException("user '" + config.user() + "' may not read " + table + ", which the snapshot needs;"
+                        throw new CdcException(FailureReason.PERMISSION,
+                                "user '" + config.user() + "' may not read " + table + ", which the snapshot needs;"
                                 + " GRANT SELECT ON " + quoteIdent(table.schema()) + "." + quoteIdent(table.name()) + " TO "
                                 + quoteIdent(config.user()));
                     }
@@ -214,7 +324,8 @@ public final class Preflight {
             }
         }
         if (!missing.isEmpty()) {
-            throw new CdcException("captured table" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
+            throw new CdcException(FailureReason.MISSING_TABLE,
+                    "captured table" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
                     + (missing.size() > 1 ? " do" : " does") + " not exist in database '" + config.database()
                     + "'; create " + (missing.size() > 1 ? "them" : "it") + " or remove " + (missing.size() > 1 ? "them" : "it")
                     + " from tables (names are case-sensitive: schema.table as PostgreSQL stores them)");
@@ -259,11 +370,13 @@ public final class Preflight {
                 .collect(java.util.stream.Collectors.joining(", "));
         if ("disabled".equals(mode)) {
             if (!exists) {
-                throw new CdcException("publication '" + publication + "' does not exist and publication.autocreate.mode is disabled;"
+                throw new CdcException(FailureReason.PUBLICATION,
+                        "publication '" + publication + "' does not exist and publication.autocreate.mode is disabled;"
                         + " create it as the tables' owner: CREATE PUBLICATION " + quoteIdent(publication) + " FOR TABLE " + tableList);
             }
             if (!unpublished.isEmpty()) {
-                throw new CdcException("publication '" + publication + "' does not publish " + String.join(", ", unpublished)
+                throw new CdcException(FailureReason.PUBLICATION,
+                        "publication '" + publication + "' does not publish " + String.join(", ", unpublished)
                         + ", so its changes would never arrive; ALTER PUBLICATION " + quoteIdent(publication) + " ADD TABLE "
                         + String.join(", ", unpublished));
             }
@@ -288,7 +401,8 @@ public final class Preflight {
             }
         }
         if (!notOwned.isEmpty()) {
-            throw new CdcException("user '" + config.user() + "' cannot " + (exists ? "alter" : "create") + " publication '" + publication
+            throw new CdcException(FailureReason.PERMISSION,
+                    "user '" + config.user() + "' cannot " + (exists ? "alter" : "create") + " publication '" + publication
                     + "' for " + String.join(", ", notOwned) + " (only the owner or a superuser may); as the owner run "
                     + (exists ? "ALTER PUBLICATION " + quoteIdent(publication) + " ADD TABLE " + String.join(", ", unpublished)
                     : "CREATE PUBLICATION " + quoteIdent(publication) + " FOR TABLE " + tableList)
@@ -334,20 +448,24 @@ public final class Preflight {
                 String plugin = rs.getString(1);
                 String database = rs.getString(2);
                 if (!"pgoutput".equals(plugin)) {
-                    throw new CdcException("replication slot '" + slot + "' uses the '" + plugin + "' plugin, not pgoutput; drop it"
+                    throw new CdcException(FailureReason.CONFIGURATION,
+                            "replication slot '" + slot + "' uses the '" + plugin + "' plugin, not pgoutput; drop it"
                             + " (SELECT pg_drop_replication_slot('" + slot + "')) or give this engine another slotName");
                 }
                 if (!config.database().equals(database)) {
-                    throw new CdcException("replication slot '" + slot + "' belongs to database '" + database + "', not '"
+                    throw new CdcException(FailureReason.CONFIGURATION,
+                            "replication slot '" + slot + "' belongs to database '" + database + "', not '"
                             + config.database() + "'; give this engine another slotName");
                 }
                 if (rs.getBoolean(3)) {
                     String holder = rs.getString(6);
-                    throw new CdcException("replication slot '" + slot + "' is in use by another consumer (pid " + rs.getInt(4)
+                    throw new CdcException(FailureReason.SLOT_IN_USE,
+                            "replication slot '" + slot + "' is in use by another consumer (pid " + rs.getInt(4)
                             + (holder == null ? "" : ", " + holder) + "); stop that consumer, or give this engine another slotName");
                 }
                 if ("lost".equals(rs.getString(5))) {
-                    throw new CdcException("replication slot '" + slot + "' is lost: PostgreSQL removed WAL it still needed"
+                    throw new CdcException(FailureReason.SLOT_LOST,
+                            "replication slot '" + slot + "' is lost: PostgreSQL removed WAL it still needed"
                             + " (max_slot_wal_keep_size), so changes are missing; drop the slot (SELECT pg_drop_replication_slot('"
                             + slot + "')) and start again with a snapshot to resynchronise");
                 }

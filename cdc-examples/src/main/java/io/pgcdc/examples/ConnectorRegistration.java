@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgcdc.CdcConfig;
+import io.pgcdc.CdcEngine;
 import io.pgcdc.SnapshotMode;
 import io.pgcdc.generator.Schema;
 import java.io.PrintWriter;
@@ -110,7 +111,7 @@ public final class ConnectorRegistration implements Callable<Integer> {
      * with {@value #PASSWORD_REFERENCE} as the password.
      */
     public static Map<String, Object> registration(CdcConfig config) {
-        Properties properties = config.toDebeziumProperties();
+        Properties properties = CdcEngine.debeziumProperties(config);
         Map<String, String> connector = new TreeMap<>();
         for (String key : properties.stringPropertyNames()) {
             if (!isEmbeddedOnly(key)) {

@@ -2,8 +2,10 @@ package io.pgcdc.examples;
 
 import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcEngine;
+import io.pgcdc.ChangeBatch;
 import io.pgcdc.ChangeEvent;
 import io.pgcdc.ChangeListener;
+import io.pgcdc.EventId;
 import io.pgcdc.OffsetStore;
 import io.pgcdc.Row;
 import io.pgcdc.SinkProgress;
@@ -27,7 +29,9 @@ import picocli.CommandLine.Option;
 /**
  * Replicates {@code transactions} into another database, each change applied exactly once even when
  * this process is killed: the replica's writes and {@link SinkProgress} commit in one transaction, so
- * a change the engine delivers again after a crash is recognised and skipped. Runs until Ctrl-C.
+ * a change the engine delivers again after a crash is recognised and skipped. By default a whole
+ * {@link ChangeBatch} (whole source transactions, up to the batch size) is applied in one replica
+ * transaction; {@code --per-event} applies each change in its own. Runs until Ctrl-C.
  */
 @Command(name = "ReplicaSink", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Replicates public.transactions into another database, exactly once; runs until Ctrl-C.")
@@ -46,6 +50,9 @@ public final class ReplicaSink implements Callable<Integer> {
     @Option(names = "--offsets", paramLabel = "FILE", description = "offsets file (default: none; the replica's progress still prevents repeats)")
     Path offsets;
 
+    @Option(names = "--per-event", description = "one replica transaction per change instead of one per batch")
+    boolean perEvent;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new ReplicaSink()).execute(args));
     }
@@ -53,15 +60,12 @@ public final class ReplicaSink implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (DemoDatabase db = connection.open(connection.embedded()); Connection replica = replica(db)) {
-            SinkProgress progress = SinkProgress.in("pgcdc_sink_progress", "transactions-replica");
-            prepare(replica, progress);
-            Applier applier = new Applier(replica, progress);
             CdcConfig.Builder config = db.captureConfig("replica_sink").snapshotMode(SnapshotMode.INITIAL);
             if (offsets != null) {
                 config.offsetStore(OffsetStore.file(offsets));
             }
             CountDownLatch stop = new CountDownLatch(1);
-            try (CdcEngine engine = CdcEngine.create(config.build(), applier)) {
+            try (CdcEngine engine = engine(config.build(), replica, perEvent)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     engine.close();
                     stop.countDown();
@@ -74,6 +78,25 @@ public final class ReplicaSink implements Callable<Integer> {
                 return engine.failure().isPresent() ? 1 : 0;
             }
         }
+    }
+
+    /**
+     * An engine replicating into {@code replica} (whose {@code transactions} table, progress and counter
+     * are created when missing): one replica transaction per batch, or per change with {@code perEvent}.
+     */
+    public static CdcEngine engine(CdcConfig config, Connection replica, boolean perEvent) throws SQLException {
+        SinkProgress progress = SinkProgress.in("pgcdc_sink_progress", "transactions-replica");
+        prepare(replica, progress);
+        Applier applier = new Applier(replica, progress);
+        if (!perEvent) {
+            return CdcEngine.create(config, applier::applyBatch);
+        }
+        return CdcEngine.create(config, new ChangeListener() {
+            @Override
+            public void onChange(ChangeEvent event) throws Exception {
+                applier.applyOne(event);
+            }
+        });
     }
 
     private Connection replica(DemoDatabase db) throws SQLException {
@@ -94,8 +117,8 @@ public final class ReplicaSink implements Callable<Integer> {
         replica.setAutoCommit(false);
     }
 
-    /** Applies each change and its progress in one replica transaction. */
-    private static final class Applier implements ChangeListener {
+    /** Applies changes and their progress in one replica transaction: per change, or per batch. */
+    private static final class Applier {
         private final Connection replica;
         private final SinkProgress progress;
         private final PreparedStatement upsert;
@@ -112,21 +135,54 @@ public final class ReplicaSink implements Callable<Integer> {
             this.upsert = replica.prepareStatement("INSERT INTO transactions (\"" + String.join("\", \"", COLUMNS) + "\") VALUES ("
                     + "?, ?, ?, ?::numeric, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transaction_id) DO UPDATE SET " + set);
             this.delete = replica.prepareStatement("DELETE FROM transactions WHERE transaction_id = ?");
-            this.count = replica.prepareStatement("UPDATE replica_stats SET applied = applied + 1 WHERE id = 1");
+            this.count = replica.prepareStatement("UPDATE replica_stats SET applied = applied + ? WHERE id = 1");
         }
 
-        @Override
-        public void onChange(ChangeEvent event) throws Exception {
+        void applyOne(ChangeEvent event) throws Exception {
             try {
                 if (!progress.isApplied(replica, event)) {
                     apply(event);
                     progress.markApplied(replica, event);
-                    count.executeUpdate();
+                    count(1);
                 }
                 replica.commit();
             } catch (SQLException e) {
                 replica.rollback();
                 throw e;
+            }
+        }
+
+        void applyBatch(ChangeBatch batch) throws Exception {
+            try {
+                EventId last = progress.lastApplied(replica);
+                EventId applied = null;
+                int n = 0;
+                for (ChangeEvent event : batch.changes()) {
+                    // A repeat after a crash: the replica has it already.
+                    if (!event.isSnapshot() && last != null && event.id().compareTo(last) <= 0) {
+                        continue;
+                    }
+                    apply(event);
+                    n++;
+                    if (!event.isSnapshot()) {
+                        applied = event.id();
+                    }
+                }
+                if (applied != null) {
+                    progress.markApplied(replica, applied);
+                }
+                count(n);
+                replica.commit();
+            } catch (SQLException e) {
+                replica.rollback();
+                throw e;
+            }
+        }
+
+        private void count(int n) throws SQLException {
+            if (n > 0) {
+                count.setInt(1, n);
+                count.executeUpdate();
             }
         }
 

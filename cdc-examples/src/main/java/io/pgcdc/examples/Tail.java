@@ -154,7 +154,7 @@ public final class Tail implements Callable<Integer> {
         SourcePosition s = event.source();
         Map<String, Object> source = new LinkedHashMap<>();
         source.put("lsn", s.lsn().toString());
-        source.put("lastCommitLsn", s.lastCommitLsn() == null ? null : s.lastCommitLsn().toString());
+        event.transaction().ifPresent(tx -> source.put("commitLsn", tx.commitLsn().toString()));
         source.put("txId", s.transactionId());
         source.put("commitTime", s.commitTime().toString());
         source.put("snapshot", event.isSnapshot());

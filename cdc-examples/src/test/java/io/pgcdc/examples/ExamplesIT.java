@@ -69,6 +69,15 @@ class ExamplesIT {
     }
 
     @Test
+    void outboxRelaysEachMessageOnTheCommitOfItsOrdersTransaction() throws Exception {
+        ChildJvm.Result r = run(Outbox.class, Map.of(), "--orders", "10");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        List<String> relayed = r.lines().stream().filter(l -> l.contains(": relay ")).collect(Collectors.toList());
+        assertThat(relayed).hasSize(10).allMatch(l -> l.matches("tx \\d+ commit [0-9A-F]+/[0-9A-F]+: relay [0-9A-F]+/[0-9A-F]+:2 \\{\"type\":\"OrderPlaced\".*"));
+        assertThat(r.out()).contains("10 orders written, 10 messages relayed, each in the transaction of its order: yes");
+    }
+
+    @Test
     void tailPrintsOneJsonObjectPerChange() throws Exception {
         ChildJvm.Result r = run(Tail.class, Map.of(), "--generate", "50");
         assertThat(r.exit()).as(r.err()).isZero();

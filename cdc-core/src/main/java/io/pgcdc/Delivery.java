@@ -1,0 +1,348 @@
+package io.pgcdc;
+
+import io.debezium.engine.StopEngineException;
+import io.pgcdc.internal.EngineDriver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns Debezium's records into events with their transaction's identity and hands them to the
+ * listener, applying the failure policy; tells the driver which records are handled.
+ *
+ * <p>Why it buffers: pgoutput's BEGIN carries a transaction's commit LSN, but Debezium drops it; the
+ * transaction's END marker carries it. So the events of a transaction are held until its END (at most
+ * {@link CdcConfig#transactionBuffer()} of them), then delivered with their ids. A larger transaction is
+ * read through to its END without delivering anything, its commit LSN remembered, and the driver
+ * restarts Debezium from the stored offsets: the second pass delivers the transaction as it streams,
+ * with memory bounded. Events are never acknowledged before they were delivered.
+ *
+ * <p>Runs on the delivery thread only.
+ */
+final class Delivery implements EngineDriver.RecordHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
+    private static final int MAX_KNOWN_COMMITS = 1024;
+
+    private final CdcConfig config;
+    private final ChangeListener listener;
+    private final BatchListener batchListener;
+    private final EventMapper mapper;
+    private final BooleanSupplier closing;
+    private final Map<String, Lsn> knownCommits = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Lsn> eldest) {
+            return size() > MAX_KNOWN_COMMITS;
+        }
+    };
+
+    private volatile CdcException failure;
+    private Tx current;
+    private String scanning;
+    private final List<CdcEvent> batch = new ArrayList<>();
+    private final List<Transaction> batchCommits = new ArrayList<>();
+    private SourceRecord batchLast;
+    private boolean batchInTransaction;
+
+    /** The transaction being received. */
+    private static final class Tx {
+        final String key;
+        final EventMapper.Decoded first;
+        final List<EventMapper.Decoded> buffered = new ArrayList<>();
+        final List<SourceRecord> records = new ArrayList<>();
+        Lsn commitLsn;
+        boolean begun;
+        long delivered;
+
+        Tx(EventMapper.Decoded first) {
+            this.key = first.txKey;
+            this.first = first;
+        }
+
+        Transaction transaction() {
+            return first.transaction(commitLsn);
+        }
+    }
+
+    Delivery(CdcConfig config, ChangeListener listener, BatchListener batchListener, EventMapper mapper, BooleanSupplier closing) {
+        this.config = config;
+        this.listener = listener;
+        this.batchListener = batchListener;
+        this.mapper = mapper;
+        this.closing = closing;
+    }
+
+    /** The error that stopped delivery, if any. */
+    CdcException failure() {
+        return failure;
+    }
+
+    @Override
+    public void reset() {
+        current = null;
+        scanning = null;
+        batch.clear();
+        batchCommits.clear();
+        batchLast = null;
+    }
+
+    @Override
+    public void handle(SourceRecord record, EngineDriver.Acks acks) throws Exception {
+        EventMapper.Decoded d;
+        try {
+            d = mapper.map(record);
+        } catch (RuntimeException e) {
+            throw fail(new CdcException(FailureReason.INTERNAL, "cannot read a Debezium record of topic " + record.topic() + " at offset "
+                    + record.sourceOffset() + ": " + e + "; please report this with the table's definition", e));
+        }
+        switch (d.kind) {
+            case SNAPSHOT:
+                deliver(d.build(null), record, acks, false);
+                break;
+            case STREAMED:
+                streamed(d, record, acks);
+                break;
+            case COMMIT:
+                commit(d, record, acks);
+                break;
+            default:
+                if (scanning != null) {
+                    acks.discardPending();
+                } else if (current == null && batch.isEmpty()) {
+                    acks.handledThrough(record);
+                }
+                break;
+        }
+    }
+
+    private void streamed(EventMapper.Decoded d, SourceRecord record, EngineDriver.Acks acks) throws Exception {
+        if (d.isStandalone() && current == null && scanning == null) {
+            deliver(d.build(null), record, acks, false);
+            return;
+        }
+        if (scanning != null) {
+            if (!d.isStandalone() && !scanning.equals(d.txKey)) {
+                throw fail(new CdcException(FailureReason.INTERNAL, "transaction " + d.txKey + " began before transaction " + scanning
+                        + " ended; please report this"));
+            }
+            acks.discardPending();
+            return;
+        }
+        if (d.isStandalone()) {
+            current.buffered.add(d);
+            current.records.add(record);
+            return;
+        }
+        if (current != null && !current.key.equals(d.txKey)) {
+            throw fail(new CdcException(FailureReason.INTERNAL, "transaction " + d.txKey + " began before transaction " + current.key
+                    + " ended; please report this"));
+        }
+        if (current == null) {
+            current = new Tx(d);
+            current.commitLsn = knownCommits.get(d.txKey);
+        }
+        if (current.commitLsn != null) {
+            begin();
+            deliver(d.build(current.commitLsn), record, acks, true);
+            current.delivered++;
+            return;
+        }
+        current.buffered.add(d);
+        current.records.add(record);
+        if (current.buffered.size() > config.transactionBuffer()) {
+            LOG.info("engine '{}': transaction {} has more than {} events; reading it to its commit for its commit LSN,"
+                    + " then again to deliver it", config.name(), current.first.xid, config.transactionBuffer());
+            scanning = current.key;
+            current = null;
+            // Read for its commit LSN only: nothing received from here on is delivered before the restart.
+            acks.discardPending();
+            batch.clear();
+            batchCommits.clear();
+            batchLast = null;
+        }
+    }
+
+    private void commit(EventMapper.Decoded d, SourceRecord record, EngineDriver.Acks acks) throws Exception {
+        if (scanning != null && scanning.equals(d.txKey)) {
+            knownCommits.put(d.txKey, d.commitLsn);
+            scanning = null;
+            throw new EngineDriver.RestartRequest("transaction " + d.xid + " is read; delivering it from the start");
+        }
+        if (current == null || !current.key.equals(d.txKey)) {
+            // A transaction without delivered events (the heartbeat's), or the END of one already acknowledged.
+            if (scanning != null) {
+                acks.discardPending();
+                return;
+            }
+            if (current == null && batch.isEmpty()) {
+                acks.handledThrough(record);
+            } else if (current == null) {
+                batchLast = record;
+            }
+            return;
+        }
+        Tx tx = current;
+        if (tx.commitLsn == null) {
+            tx.commitLsn = d.commitLsn;
+            begin();
+            for (int i = 0; i < tx.buffered.size(); i++) {
+                EventMapper.Decoded e = tx.buffered.get(i);
+                deliver(e.build(tx.commitLsn), tx.records.get(i), acks, true);
+                tx.delivered++;
+            }
+            tx.buffered.clear();
+            tx.records.clear();
+        }
+        current = null;
+        knownCommits.remove(tx.key);
+        Transaction transaction = tx.transaction();
+        if (batchListener != null) {
+            batchCommits.add(transaction);
+            batchLast = record;
+            batchInTransaction = false;
+            return;
+        }
+        call("onCommit " + transaction, () -> listener.onCommit(transaction, tx.delivered), null);
+        acks.handledThrough(record);
+    }
+
+    private void begin() throws Exception {
+        if (current.begun) {
+            return;
+        }
+        current.begun = true;
+        if (batchListener == null) {
+            Transaction transaction = current.transaction();
+            call("onBegin " + transaction, () -> listener.onBegin(transaction), null);
+        }
+    }
+
+    private void deliver(CdcEvent event, SourceRecord record, EngineDriver.Acks acks, boolean inTransaction) throws Exception {
+        if (closing.getAsBoolean()) {
+            // close(): nothing more is delivered; what was handled stays acknowledged.
+            throw new StopEngineException("engine '" + config.name() + "' is closing");
+        }
+        if (batchListener != null) {
+            // A full batch goes out only when another event comes, so that a transaction's last batch also carries its commit.
+            if (batch.size() >= config.maxBatchSize()) {
+                flushBatch(acks, !batchInTransaction);
+            }
+            batch.add(event);
+            batchLast = record;
+            batchInTransaction = inTransaction;
+            return;
+        }
+        if (event instanceof ChangeEvent) {
+            ChangeEvent change = (ChangeEvent) event;
+            call(change.operation() + " " + change.table() + " " + change.id(), () -> listener.onChange(change), event);
+        } else {
+            LogicalMessage message = (LogicalMessage) event;
+            call("message " + message.prefix() + " " + message.id(), () -> listener.onMessage(message), event);
+        }
+        acks.handledThrough(record);
+    }
+
+    @Override
+    public void endOfBatch(EngineDriver.Acks acks) throws Exception {
+        if (batchListener != null && (!batch.isEmpty() || !batchCommits.isEmpty()) && (current == null || current.commitLsn == null)) {
+            flushBatch(acks, true);
+        } else if (batchListener != null && batch.isEmpty() && batchLast != null && current == null) {
+            acks.handledThrough(batchLast);
+            batchLast = null;
+            batchCommits.clear();
+        }
+    }
+
+    private void flushBatch(EngineDriver.Acks acks, boolean transactionComplete) throws Exception {
+        ChangeBatch b = ChangeBatch.of(batch, batchCommits, transactionComplete);
+        call("batch of " + b.size() + " events" + (b.size() > 0 ? " from " + b.events().get(0).id() : ""), () -> batchListener.onBatch(b), null);
+        batch.clear();
+        batchCommits.clear();
+        acks.handledThrough(batchLast);
+        batchLast = null;
+    }
+
+    /** A callback of the listener. */
+    private interface Callback {
+        void run() throws Exception;
+    }
+
+    /** Calls back, applying the failure policy; returns once the call succeeded or the event is dead-lettered. */
+    private void call(String what, Callback callback, CdcEvent event) throws Exception {
+        FailurePolicy policy = config.failurePolicy();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                callback.run();
+                return;
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                if (attempt < policy.maxRetries()) {
+                    Duration wait = policy.backoff(attempt + 1);
+                    LOG.warn("engine '{}': the listener threw {} on {}; retry {} of {} in {}", config.name(), e, what,
+                            attempt + 1, policy.maxRetries(), wait);
+                    backoff(wait);
+                    continue;
+                }
+                if (policy.deadLetter().isPresent() && event != null) {
+                    deadLetter(policy.deadLetter().get(), event, what, e);
+                    return;
+                }
+                throw listenerFailed(what, event, e);
+            } catch (Error e) {
+                throw listenerFailed(what, event, e);
+            }
+        }
+    }
+
+    private void deadLetter(FailurePolicy.DeadLetterHandler handler, CdcEvent event, String what, Exception cause) throws Exception {
+        try {
+            if (event instanceof ChangeEvent) {
+                handler.accept((ChangeEvent) event, cause);
+            } else {
+                handler.acceptMessage((LogicalMessage) event, cause);
+            }
+            LOG.warn("engine '{}': {} handed to the dead-letter handler after {}", config.name(), what, cause.toString());
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            ListenerException error = listenerFailed(what, event, cause);
+            if (e != cause) {
+                error.addSuppressed(e);
+            }
+            LOG.error("engine '{}': the dead-letter handler threw too: {}", config.name(), e.toString());
+            throw error;
+        }
+    }
+
+    private ListenerException listenerFailed(String what, CdcEvent event, Throwable cause) {
+        ListenerException error = new ListenerException(what, event, cause);
+        LOG.error("engine '{}' stops: {}", config.name(), error.getMessage(), cause);
+        failure = error;
+        return error;
+    }
+
+    private CdcException fail(CdcException e) {
+        failure = e;
+        return e;
+    }
+
+    /** Waits between retries; close() cuts the wait short, leaving the event unacknowledged. */
+    private void backoff(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (closing.getAsBoolean()) {
+                throw new InterruptedException("engine '" + config.name() + "' is closing");
+            }
+            Thread.sleep(Math.max(1, Math.min(50, (deadline - System.nanoTime()) / 1_000_000)));
+        }
+    }
+}
