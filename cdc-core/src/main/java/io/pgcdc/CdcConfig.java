@@ -64,11 +64,13 @@ public final class CdcConfig {
     private static final Pattern SECRET_IN_VALUE = Pattern.compile("(?i)(password=)[^&;\\s]*");
     private static final String MASK = "********";
 
-    /** Debezium keys derived from typed settings, with the builder method that sets each. */
+    /** Debezium keys derived from typed settings, with the builder method that sets each, or why the engine fixes them. */
     private static final Map<String, String> OWNED_KEYS = Map.ofEntries(
             Map.entry("name", "name()"),
             Map.entry("topic.prefix", "name()"),
-            Map.entry("connector.class", "(fixed: the PostgreSQL connector)"),
+            Map.entry("connector.class", "fixed: the engine runs the PostgreSQL connector"),
+            Map.entry("binary.handling.mode", "fixed: bytea values and message contents arrive as bytes"),
+            Map.entry("provide.transaction.metadata", "fixed: each transaction's END marker carries its commit LSN"),
             Map.entry("database.hostname", "host()"),
             Map.entry("database.port", "port()"),
             Map.entry("database.user", "user()"),
@@ -528,6 +530,9 @@ public final class CdcConfig {
                 throw new IllegalArgumentException("property key must not be blank");
             }
             String method = OWNED_KEYS.get(key);
+            if (method != null && method.startsWith("fixed: ")) {
+                throw new IllegalArgumentException(key + " cannot be changed: " + method.substring("fixed: ".length()));
+            }
             if (method != null) {
                 throw new IllegalArgumentException("set " + key + " with " + method + ", not property()");
             }

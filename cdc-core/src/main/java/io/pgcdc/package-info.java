@@ -30,9 +30,16 @@
  * }                                    // close(): the callback in progress finishes, the offset is stored
  * }</pre>
  *
- * <p>Guarantees: events arrive in commit order, on one thread; an event's offset is stored only after
- * its callback returned, so a restart resumes right after the last handled event. A callback that
- * throws stops the engine and its event is delivered again on the next start.
+ * <p>Guarantees: events arrive in commit order, on one thread ({@code pgcdc-<name>}), between
+ * {@link io.pgcdc.ChangeListener#onBegin} and {@link io.pgcdc.ChangeListener#onCommit} of their source
+ * transaction; an event's offset is stored only after its callback returned, so a restart resumes right
+ * after the last handled event. Every event has an {@link io.pgcdc.EventId} (its transaction's commit
+ * LSN and its ordinal in it) that is the same on every delivery: use it to drop repeats. A callback that
+ * throws stops the engine (or whatever {@link io.pgcdc.FailurePolicy} says) and its event is delivered
+ * again on the next start. {@link io.pgcdc.BatchListener} takes whole transactions in batches instead.
+ *
+ * <p>Listeners are tested without a database: {@link io.pgcdc.Row#of}, {@link io.pgcdc.ChangeEvent#builder},
+ * {@link io.pgcdc.LogicalMessage#of} and {@link io.pgcdc.ChangeBatch#of} build what the engine delivers.
  *
  * <p>Everything is non-null unless its documentation says otherwise ({@link io.pgcdc.ChangeEvent#before()},
  * {@link io.pgcdc.ChangeEvent#key()}, SQL {@code NULL} values read from a {@link io.pgcdc.Row}, ...).

@@ -89,6 +89,8 @@ class CdcConfigTest {
                 .hasMessage("set database.hostname with host(), not property()");
         assertThatThrownBy(() -> valid().property("slot.name", "x"))
                 .hasMessage("set slot.name with slotName(), not property()");
+        assertThatThrownBy(() -> valid().property("provide.transaction.metadata", "false"))
+                .hasMessage("provide.transaction.metadata cannot be changed: each transaction's END marker carries its commit LSN");
     }
 
     @Test

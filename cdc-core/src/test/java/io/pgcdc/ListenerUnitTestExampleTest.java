@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +16,6 @@ import org.junit.jupiter.api.Test;
  */
 class ListenerUnitTestExampleTest {
 
-    private static final Path README = Path.of("..", "README.md");
     private static final Path SELF = Path.of("src", "test", "java", "io", "pgcdc", "ListenerUnitTestExampleTest.java");
 
     /** A listener under test: keeps amounts by transaction id. */
@@ -57,16 +52,9 @@ class ListenerUnitTestExampleTest {
 
     @Test
     void theReadmeShowsExactlyTheCompiledExample() throws IOException {
-        List<String> source = Files.readAllLines(SELF);
-        List<String> snippet = strip(source.subList(indexOf(source, "// README:unit-test:begin") + 1,
-                indexOf(source, "// README:unit-test:end")));
-        List<String> readme = Files.readAllLines(README);
-        int start = indexOf(readme, "<!-- listener-unit-test: kept identical to cdc-core/src/test/java/io/pgcdc/ListenerUnitTestExampleTest.java -->");
-        List<String> block = new ArrayList<>();
-        for (int i = start + 2; !readme.get(i).startsWith("```"); i++) {
-            block.add(readme.get(i));
-        }
-        assertThat(strip(block)).containsExactlyElementsOf(snippet);
+        assertThat(ReadmeSnippets.readmeBlockAfter(
+                "<!-- listener-unit-test: kept identical to cdc-core/src/test/java/io/pgcdc/ListenerUnitTestExampleTest.java -->"))
+                .containsExactlyElementsOf(ReadmeSnippets.between(SELF, "// README:unit-test:begin", "// README:unit-test:end"));
     }
 
     @Test
@@ -81,20 +69,5 @@ class ListenerUnitTestExampleTest {
         EventId s = EventId.snapshot(TableId.parse("public.t"), Row.of(TableId.parse("public.t"), tricky));
         assertThat(s.toString()).isEqualTo("snapshot:public.t:k=a%2cb%3dc%3ad%25");
         assertThat(s).isLessThan(a);
-    }
-
-    private static int indexOf(List<String> lines, String marker) {
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).trim().equals(marker)) {
-                return i;
-            }
-        }
-        throw new AssertionError("marker not found: " + marker);
-    }
-
-    private static List<String> strip(List<String> lines) {
-        int indent = lines.stream().filter(l -> !l.isBlank())
-                .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
-        return lines.stream().map(l -> l.isBlank() ? "" : l.substring(indent).stripTrailing()).collect(Collectors.toList());
     }
 }

@@ -9,12 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -25,7 +21,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 class ReadmeExampleIT {
 
-    private static final Path README = Path.of("..", "README.md");
     private static final Path SELF = Path.of("src", "test", "java", "io", "pgcdc", "ReadmeExampleIT.java");
 
     private TestDatabase db;
@@ -78,30 +73,8 @@ class ReadmeExampleIT {
 
     @Test
     void theReadmeShowsExactlyTheCompiledExample() throws IOException {
-        List<String> source = Files.readAllLines(SELF);
-        List<String> snippet = strip(source.subList(indexOf(source, "// README:listener:begin") + 1,
-                indexOf(source, "// README:listener:end")));
-        List<String> readme = Files.readAllLines(README);
-        int start = indexOf(readme, "<!-- listener-example: kept identical to cdc-core/src/test/java/io/pgcdc/ReadmeExampleIT.java -->");
-        List<String> block = new ArrayList<>();
-        for (int i = start + 2; !readme.get(i).startsWith("```"); i++) {
-            block.add(readme.get(i));
-        }
-        assertThat(strip(block)).containsExactlyElementsOf(snippet);
-    }
-
-    private static int indexOf(List<String> lines, String marker) {
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).trim().equals(marker)) {
-                return i;
-            }
-        }
-        throw new AssertionError("marker not found: " + marker);
-    }
-
-    private static List<String> strip(List<String> lines) {
-        int indent = lines.stream().filter(l -> !l.isBlank())
-                .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
-        return lines.stream().map(l -> l.isBlank() ? "" : l.substring(indent).stripTrailing()).collect(Collectors.toList());
+        assertThat(ReadmeSnippets.readmeBlockAfter(
+                "<!-- listener-example: kept identical to cdc-core/src/test/java/io/pgcdc/ReadmeExampleIT.java -->"))
+                .containsExactlyElementsOf(ReadmeSnippets.between(SELF, "// README:listener:begin", "// README:listener:end"));
     }
 }

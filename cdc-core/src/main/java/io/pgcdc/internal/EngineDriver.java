@@ -163,6 +163,10 @@ public final class EngineDriver {
                 }
                 restartRequested = false;
                 taskStartedOnce = false;
+                if ("always".equals(properties.getProperty("snapshot.mode"))) {
+                    // The snapshot of this engine's start is done; a restart inside the engine only resumes streaming.
+                    properties.setProperty("snapshot.mode", "when_needed");
+                }
                 LOG.info("engine {}: restarting Debezium from the stored offsets", name);
             }
             observer.completed(lastSuccess, lastMessage, lastError);
