@@ -26,7 +26,8 @@ public interface ChangeListener {
     /**
      * A source transaction begins; its events follow. The transaction carries its commit LSN already.
      *
-     * @throws Exception handled like a throwing change callback
+     * @throws Exception retried as the failure policy says; then the engine stops (there is no event to
+     *     dead-letter)
      */
     default void onBegin(Transaction transaction) throws Exception {
     }
@@ -93,6 +94,8 @@ public interface ChangeListener {
      *
      * @param eventCount how many changes and messages of it this engine delivered since it began it
      *     (after a restart inside the transaction, only those after the restart)
+     * @throws Exception retried as the failure policy says; then the engine stops, and the transaction's
+     *     commit (with the events not yet acknowledged) comes again on the next start
      */
     default void onCommit(Transaction transaction, long eventCount) throws Exception {
     }

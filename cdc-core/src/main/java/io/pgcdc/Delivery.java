@@ -137,8 +137,13 @@ final class Delivery implements EngineDriver.RecordHandler {
             return;
         }
         if (d.isStandalone()) {
-            current.buffered.add(d);
-            current.records.add(record);
+            // A non-transactional message amid a transaction keeps its place in the order of delivery.
+            if (current.commitLsn != null) {
+                deliver(d.build(null), record, acks, true);
+            } else {
+                current.buffered.add(d);
+                current.records.add(record);
+            }
             return;
         }
         if (current != null && !current.key.equals(d.txKey)) {
