@@ -35,11 +35,12 @@ final class Delivery implements EngineDriver.RecordHandler {
     private final BatchListener batchListener;
     private final EventMapper mapper;
     private final BooleanSupplier closing;
-    private final Map<String, Lsn> knownCommits = new LinkedHashMap<>(16, 0.75f, true) {
+    /** Commits learnt by reading a large transaction to its end: its END marker, by xid. */
+    private final Map<String, EventMapper.Decoded> knownCommits = new LinkedHashMap<>(16, 0.75f, true) {
         private static final long serialVersionUID = 1L;
 
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Lsn> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, EventMapper.Decoded> eldest) {
             return size() > MAX_KNOWN_COMMITS;
         }
     };
@@ -105,7 +106,15 @@ final class Delivery implements EngineDriver.RecordHandler {
         }
         switch (d.kind) {
             case SNAPSHOT:
-                deliver(d.build(null), record, acks, false);
+                if (scanning != null) {
+                    acks.discardPending();
+                } else if (current != null && current.commitLsn == null) {
+                    // An incremental snapshot's rows amid a held transaction keep their place in the order.
+                    current.buffered.add(d);
+                    current.records.add(record);
+                } else {
+                    deliver(d.build(null), record, acks, current != null);
+                }
                 break;
             case STREAMED:
                 streamed(d, record, acks);
@@ -152,7 +161,9 @@ final class Delivery implements EngineDriver.RecordHandler {
         }
         if (current == null) {
             current = new Tx(d);
-            current.commitLsn = knownCommits.get(d.txKey);
+            EventMapper.Decoded known = knownCommits.get(d.txKey);
+            // The same xid and commit time: that transaction, not an older one whose xid came round again.
+            current.commitLsn = known != null && known.commitTime.equals(d.commitTime) ? known.commitLsn : null;
         }
         if (current.commitLsn != null) {
             begin();
@@ -177,7 +188,7 @@ final class Delivery implements EngineDriver.RecordHandler {
 
     private void commit(EventMapper.Decoded d, SourceRecord record, EngineDriver.Acks acks) throws Exception {
         if (scanning != null && scanning.equals(d.txKey)) {
-            knownCommits.put(d.txKey, d.commitLsn);
+            knownCommits.put(d.txKey, d);
             scanning = null;
             throw new EngineDriver.RestartRequest("transaction " + d.xid + " is read; delivering it from the start");
         }
