@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.lang.invoke.MethodType;
 import java.math.BigDecimal;
+import java.util.regex.Pattern;
+import java.util.regex.Matcher;
+import java.time.LocalTime;
+import java.nio.charset.StandardCharsets;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -339,24 +343,33 @@ public final class Row {
     }
 
     /**
-     * The value as Debezium's converters deliver it: {@code String} for text, numeric (as
-     * {@code decimal.handling.mode=string}), json, uuid and timestamptz (ISO-8601); {@code Short},
-     * {@code Integer}, {@code Long}, {@code Float}, {@code Double}, {@code Boolean}; {@code byte[]}
-     * (a copy) for bytea; {@code Integer} epoch days for date; {@code Long} epoch microseconds for
-     * timestamp; {@code List} for arrays. Prefer the typed getters.
+     * The value as Debezium's converters deliver it, for the rare caller that wants that encoding:
+     * {@code String} for text, numeric, json, uuid, timestamptz and interval (ISO-8601); {@code Short},
+     * {@code Integer}, {@code Long}, {@code Float}, {@code Double}, {@code Boolean}; {@code byte[]} (a copy)
+     * for bytea and for types Debezium has no converter for (their text's bytes); {@code Integer} epoch days
+     * for date; {@code Long} epoch microseconds for timestamp and time; {@code List} for arrays. Never a
+     * Kafka Connect type: points are read as {@link #getObject} reads them. Prefer {@link #getObject} and
+     * the typed getters.
      */
     public Object get(String column) {
         int i = available(column);
         Object v = values[i];
+        if (v instanceof Struct || (v instanceof List && ((List<?>) v).stream().anyMatch(e -> e instanceof Struct))) {
+            // Never a Kafka Connect type out of the public API: points and variable-scale decimals as getObject reads them.
+            return getObject(column);
+        }
         return v instanceof byte[] ? ((byte[]) v).clone() : v;
     }
 
     /**
-     * The value as a natural Java type, as JDBC's {@code getObject} gives it: {@code String},
-     * {@code Short}/{@code Integer}/{@code Long}, {@code Float}/{@code Double}, {@code Boolean},
-     * {@code BigDecimal} for numeric ({@code String} "NaN", "Infinity" or "-Infinity" for those), {@code LocalDate},
-     * {@code LocalDateTime} for timestamp, {@code OffsetDateTime} (UTC) for timestamptz, {@code String}
-     * for json, uuid and time values, {@code byte[]} (a copy) for bytea, {@code List} for arrays.
+     * The value as pgjdbc's {@code ResultSet.getObject} gives it for the same row, or the documented
+     * substitute (the README's type table, checked type by type by {@code TypeFidelityIT}):
+     * {@code Integer} for smallint and integer, {@code Long}, {@code Float}/{@code Double}, {@code Boolean},
+     * {@code BigDecimal} for numeric and money ({@code Double} NaN or infinity for those numerics),
+     * {@code String} for text types, json, xml, network, range and other textual types, {@code UUID},
+     * {@code byte[]} (a copy) for bytea, {@code LocalDate}, {@code LocalTime}, {@code OffsetTime} (UTC),
+     * {@code LocalDateTime}, {@code OffsetDateTime} (UTC), pgjdbc's {@code PGInterval} and geometric types,
+     * {@code Map<String, String>} for hstore, and an unmodifiable {@code List} for arrays.
      */
     public Object getObject(String column) {
         int i = available(column);
@@ -367,28 +380,123 @@ public final class Row {
         switch (type.kind(i)) {
             case DATE:
             case CONNECT_DATE:
+            case DATE_TEXT:
                 return getLocalDate(column);
             case TIMESTAMP_MILLIS:
             case TIMESTAMP_MICROS:
             case TIMESTAMP_NANOS:
             case CONNECT_TIMESTAMP:
                 return getTimestamp(column);
+            case CONNECT_DECIMAL:
+            case VARIABLE_SCALE_DECIMAL:
+                return getDecimal(column);
+            case ARRAY:
+                return natural(v, type.elementKind(i), type.typeName(i));
+            default:
+                return natural(v, type.kind(i), type.typeName(i));
+        }
+    }
+
+    /** A raw value of this kind as the natural Java value pgjdbc's {@code getObject} gives (or its documented substitute). */
+    private static Object natural(Object v, RowType.Kind kind, String typeName) {
+        if (v == null) {
+            return null;
+        }
+        if (v instanceof List) {
+            List<Object> list = new ArrayList<>(((List<?>) v).size());
+            for (Object element : (List<?>) v) {
+                list.add(natural(element, kind, typeName));
+            }
+            return Collections.unmodifiableList(list);
+        }
+        if (v instanceof java.util.Map) {
+            return Collections.unmodifiableMap(new java.util.LinkedHashMap<>((java.util.Map<?, ?>) v));
+        }
+        if (kind == null) {
+            return v instanceof byte[] ? ((byte[]) v).clone() : v;
+        }
+        switch (kind) {
+            case INT8:
+            case INT16:
+                // JDBC reads smallint as Integer.
+                return ((Number) v).intValue();
+            case DECIMAL_STRING:
+                String s = (String) v;
+                if (isSpecialNumeric(s)) {
+                    // As pgjdbc: NaN and the infinities of numeric as Double.
+                    String text = numericText(s);
+                    return text.equals("NaN") ? Double.NaN : text.equals("Infinity") ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
+                }
+                return new BigDecimal(s);
+            case UUID:
+                return java.util.UUID.fromString((String) v);
             case ZONED_TIMESTAMP:
                 if (isInfinityText((String) v)) {
                     return "infinity".equals(v) ? OffsetDateTime.MAX : OffsetDateTime.MIN;
                 }
                 return OffsetDateTime.parse((String) v).withOffsetSameInstant(ZoneOffset.UTC);
-            case CONNECT_DECIMAL:
-            case VARIABLE_SCALE_DECIMAL:
-                return getDecimal(column);
+            case TIME_MILLIS:
+                return localTime(((Number) v).longValue() * 1_000_000L);
+            case TIME_MICROS:
+                return localTime(((Number) v).longValue() * 1_000L);
+            case TIME_NANOS:
+                return localTime(((Number) v).longValue());
+            case INTERVAL:
+                return interval((String) v);
+            case ZONED_TIME:
+                // Debezium's decoder moves timetz to UTC before any converter sees it: same instant of day, offset lost.
+                return java.time.OffsetTime.parse((String) v);
+            case MONEY:
+                return new BigDecimal((String) v);
+            case TEXT_BYTES:
+                return new String((byte[]) v, StandardCharsets.UTF_8);
+            case GEOMETRY:
+                return geometry(typeName.startsWith("_") ? typeName.substring(1) : typeName, new String((byte[]) v, StandardCharsets.UTF_8));
+            case POINT:
+                Struct point = (Struct) v;
+                return new org.postgresql.geometric.PGpoint(point.getFloat64("x"), point.getFloat64("y"));
             default:
-                break;
+                return v instanceof byte[] ? ((byte[]) v).clone() : v;
         }
-        if (type.kind(i) == RowType.Kind.DECIMAL_STRING) {
-            String s = (String) v;
-            return isSpecialNumeric(s) ? numericText(s) : new BigDecimal(s);
+    }
+
+    /** Nanoseconds since midnight; PostgreSQL's {@code 24:00:00} reads as {@code LocalTime.MAX}, as pgjdbc reads it. */
+    private static LocalTime localTime(long nanos) {
+        return nanos >= 86_400_000_000_000L ? LocalTime.MAX : LocalTime.ofNanoOfDay(nanos);
+    }
+
+    private static final Pattern ISO_INTERVAL = Pattern.compile(
+            "P(?:(-?\\d+)Y)?(?:(-?\\d+)M)?(?:(-?\\d+)D)?(?:T(?:(-?\\d+)H)?(?:(-?\\d+)M)?(?:(-?\\d+(?:\\.\\d+)?)S)?)?");
+
+    /** Debezium's ISO-8601 interval ({@code P1Y2M3DT4H5M6.789S}, each part signed) as pgjdbc's {@code PGInterval}. */
+    private static org.postgresql.util.PGInterval interval(String iso) {
+        Matcher m = ISO_INTERVAL.matcher(iso);
+        if (!m.matches()) {
+            throw new IllegalStateException("not an ISO-8601 interval from Debezium: '" + iso + "'");
         }
-        return v instanceof byte[] ? ((byte[]) v).clone() : v;
+        return new org.postgresql.util.PGInterval(part(m, 1), part(m, 2), part(m, 3), part(m, 4), part(m, 5),
+                m.group(6) == null ? 0 : Double.parseDouble(m.group(6)));
+    }
+
+    private static int part(Matcher m, int group) {
+        return m.group(group) == null ? 0 : Integer.parseInt(m.group(group));
+    }
+
+    /** PostgreSQL's text of a geometric value as pgjdbc's object for it. */
+    private static Object geometry(String typeName, String text) {
+        try {
+            switch (typeName) {
+                case "box": return new org.postgresql.geometric.PGbox(text);
+                case "circle": return new org.postgresql.geometric.PGcircle(text);
+                case "line": return new org.postgresql.geometric.PGline(text);
+                case "lseg": return new org.postgresql.geometric.PGlseg(text);
+                case "path": return new org.postgresql.geometric.PGpath(text);
+                case "polygon": return new org.postgresql.geometric.PGpolygon(text);
+                default: return text;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the geometric value '" + text + "': " + e.getMessage(), e);
+        }
     }
 
     private static boolean isSpecialNumeric(String s) {
@@ -418,6 +526,20 @@ public final class Row {
         }
         if (v == null || v instanceof String) {
             return (String) v;
+        }
+        switch (type.kind(i)) {
+            case TEXT_BYTES:
+            case GEOMETRY:
+                // PostgreSQL's own text of a type Debezium has no converter for.
+                return new String((byte[]) v, StandardCharsets.UTF_8);
+            case POINT:
+                return getObject(column).toString();
+            case UUID:
+            case INT8:
+            case INT16:
+                return v.toString();
+            default:
+                break;
         }
         switch (type.kind(i)) {
             case DATE:
@@ -626,6 +748,8 @@ public final class Row {
                 return LocalDate.ofEpochDay(days);
             case CONNECT_DATE:
                 return LocalDate.ofInstant(((java.util.Date) v).toInstant(), ZoneOffset.UTC);
+            case DATE_TEXT:
+                return "infinity".equals(v) ? LocalDate.MAX : "-infinity".equals(v) ? LocalDate.MIN : LocalDate.parse((String) v);
             default:
                 throw wrongType(i, "getLocalDate", suggestion(i));
         }
@@ -702,6 +826,13 @@ public final class Row {
             return getLong(column);
         } else if (type == Integer.class) {
             return getInt(column);
+        } else if (type == Short.class) {
+            int n = getInt(column);
+            if (n < Short.MIN_VALUE || n > Short.MAX_VALUE) {
+                throw new ArithmeticException("column '" + column + "' of " + this.type.table() + " holds " + n
+                        + ", which does not fit a short; use getInt");
+            }
+            return (short) n;
         } else if (type == Double.class) {
             return getDouble(column);
         } else if (type == Boolean.class) {
@@ -808,7 +939,7 @@ public final class Row {
             case FLOAT32: case FLOAT64: return "getDouble";
             case BOOLEAN: return "getBoolean";
             case BYTES: return "getBytes";
-            case DATE: case CONNECT_DATE: return "getLocalDate";
+            case DATE: case CONNECT_DATE: case DATE_TEXT: return "getLocalDate";
             case TIMESTAMP_MILLIS: case TIMESTAMP_MICROS: case TIMESTAMP_NANOS: case CONNECT_TIMESTAMP: return "getTimestamp";
             case ZONED_TIMESTAMP: return "getInstant";
             case JSON: return "getJson";

@@ -21,14 +21,29 @@ final class RowType {
         STRING, DECIMAL_STRING, INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, BYTES,
         DATE, TIME_MILLIS, TIME_MICROS, TIME_NANOS, TIMESTAMP_MILLIS, TIMESTAMP_MICROS, TIMESTAMP_NANOS,
         ZONED_TIMESTAMP, ZONED_TIME, JSON, UUID, CONNECT_DECIMAL, VARIABLE_SCALE_DECIMAL, CONNECT_DATE,
-        CONNECT_TIMESTAMP, CONNECT_TIME, ARRAY, MAP, STRUCT, OTHER
+        CONNECT_TIMESTAMP, CONNECT_TIME, ARRAY, MAP, STRUCT, OTHER,
+        /** date as ISO-8601 text, or {@code infinity} / {@code -infinity} (the engine's converter). */
+        DATE_TEXT,
+        /** interval as ISO-8601 text ({@code interval.handling.mode=string}). */
+        INTERVAL,
+        /** money as decimal text. */
+        MONEY,
+        /** A type Debezium has no converter for, as the UTF-8 bytes of PostgreSQL's text form. */
+        TEXT_BYTES,
+        /** box, circle, line, lseg, path, polygon: PostgreSQL's text form as UTF-8 bytes. */
+        GEOMETRY,
+        /** point as Debezium's {@code Point} struct (x, y). */
+        POINT
     }
+
+    private static final java.util.Set<String> GEOMETRIC = java.util.Set.of("BOX", "CIRCLE", "LINE", "LSEG", "PATH", "POLYGON");
 
     private final TableId table;
     private final List<String> names;
     private final Map<String, Integer> index;
     private final Kind[] kinds;
     private final String[] typeNames;
+    private final Kind[] elementKinds;
     private final String unavailableText;
     private final byte[] unavailableBytes;
 
@@ -36,8 +51,10 @@ final class RowType {
      * @param unavailablePlaceholder Debezium's stand-in text for values PostgreSQL did not send, or {@code null}
      *     for hand-built rows, where only {@link Row#UNAVAILABLE} marks them
      */
-    private RowType(TableId table, List<String> names, Kind[] kinds, String[] typeNames, String unavailablePlaceholder) {
+    private RowType(TableId table, List<String> names, Kind[] kinds, Kind[] elementKinds, String[] typeNames,
+                    String unavailablePlaceholder) {
         this.table = table;
+        this.elementKinds = elementKinds;
         this.names = names;
         this.kinds = kinds;
         this.typeNames = typeNames;
@@ -57,23 +74,36 @@ final class RowType {
      * @param typeNames the PostgreSQL type of each column ({@code "bigint"}, {@code "timestamptz"}, ...), for messages
      */
     static RowType of(TableId table, String[] names, Kind[] kinds, String[] typeNames) {
-        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, typeNames, null);
+        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, null, typeNames, null);
     }
 
     static RowType of(TableId table, Schema schema, String unavailablePlaceholder) {
         List<Field> fields = schema.fields();
         String[] names = new String[fields.size()];
         Kind[] kinds = new Kind[fields.size()];
+        Kind[] elementKinds = null;
         String[] typeNames = new String[fields.size()];
         for (int i = 0; i < fields.size(); i++) {
             Field f = fields.get(i);
             names[i] = f.name();
             kinds[i] = kindOf(f.schema());
+            if (f.schema().type() == Schema.Type.ARRAY) {
+                if (elementKinds == null) {
+                    elementKinds = new Kind[fields.size()];
+                }
+                elementKinds[i] = kindOf(f.schema().valueSchema());
+            }
             String sourceType = sourceType(f.schema());
             typeNames[i] = sourceType != null ? sourceType.toLowerCase(java.util.Locale.ROOT)
                     : f.schema().name() != null ? f.schema().name() : f.schema().type().getName();
         }
-        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, typeNames, unavailablePlaceholder);
+        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, elementKinds, typeNames,
+                unavailablePlaceholder);
+    }
+
+    /** The kind of an array column's elements; {@code null} when unknown (hand-built rows, or not an array). */
+    Kind elementKind(int i) {
+        return elementKinds == null ? null : elementKinds[i];
     }
 
     /** Schema parameter Debezium sets with {@code column.propagate.source.type}: the PostgreSQL type, upper case. */
@@ -81,11 +111,28 @@ final class RowType {
 
     static Kind kindOf(Schema schema) {
         String sourceType = sourceType(schema);
-        if (schema.type() == Schema.Type.STRING && ("NUMERIC".equals(sourceType) || "DECIMAL".equals(sourceType))) {
+        if (schema.type() == Schema.Type.STRING && ("NUMERIC".equals(sourceType) || "DECIMAL".equals(sourceType)
+                || "NUMERIC".equals(schema.parameters() == null ? null : schema.parameters().get("pgcdc.base.type")))) {
             // decimal.handling.mode=string: numeric arrives as text; only the propagated source type tells.
             return Kind.DECIMAL_STRING;
         }
+        if (schema.type() == Schema.Type.STRING && "DATE".equals(schema.parameters() == null ? null : schema.parameters().get("pgcdc.base.type"))) {
+            return Kind.DATE_TEXT;
+        }
+        if (schema.type() == Schema.Type.STRING && "INTERVAL".equals(sourceType)) {
+            return Kind.INTERVAL;
+        }
+        if (schema.type() == Schema.Type.STRING && "MONEY".equals(sourceType)) {
+            return Kind.MONEY;
+        }
         String name = schema.name();
+        if ("io.debezium.data.geometry.Point".equals(name)) {
+            return Kind.POINT;
+        }
+        if (schema.type() == Schema.Type.BYTES && name == null && sourceType != null && !"BYTEA".equals(sourceType)) {
+            // include.unknown.datatypes: a type without a Debezium converter arrives as its text's bytes.
+            return GEOMETRIC.contains(sourceType) ? Kind.GEOMETRY : Kind.TEXT_BYTES;
+        }
         if (name != null) {
             switch (name) {
                 case "io.debezium.time.Date": return Kind.DATE;

@@ -47,6 +47,12 @@ public final class DebeziumProperties {
         p.setProperty("snapshot.mode", config.snapshotMode().debeziumName());
         // Every digit of numeric, and NaN/Infinity, survive as text; "precise" gives bytes and throws on NaN.
         p.setProperty("decimal.handling.mode", "string");
+        // hstore as a map of text to text, as pgjdbc's getObject gives it (Debezium's default is JSON text).
+        p.setProperty("hstore.handling.mode", "map");
+        // interval as ISO-8601 text keeps years, months and days apart (the default counts a month as 30.4375 days).
+        p.setProperty("interval.handling.mode", "string");
+        // Types Debezium has no converter for (geometry, pg_lsn, tsquery, composites, ...) are kept instead of dropped.
+        p.setProperty("include.unknown.datatypes", "true");
         // Debezium skips truncates by default; a listener has an onTruncate callback for them.
         p.setProperty("skipped.operations", "none");
         // Each field schema then names its PostgreSQL type: numeric (text in string mode) is told from text.
@@ -98,6 +104,11 @@ public final class DebeziumProperties {
         // Logical message contents as bytes, as pg_logical_emit_message wrote them.
         p.setProperty("binary.handling.mode", "bytes");
         config.properties().forEach(p::setProperty);
+        // The engine's converter comes first; converters the application names run after it on other columns.
+        String converters = config.properties().get("converters");
+        p.setProperty("converters", converters == null || converters.isBlank() ? PgTextConverter.NAME
+                : PgTextConverter.NAME + "," + converters);
+        p.setProperty(PgTextConverter.NAME + ".type", PgTextConverter.class.getName());
         return p;
     }
 

@@ -10,11 +10,13 @@ import io.pgcdc.CdcEngine;
 import io.pgcdc.SnapshotMode;
 import io.pgcdc.generator.Schema;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -119,6 +121,15 @@ public final class ConnectorRegistration implements Callable<Integer> {
             }
         }
         connector.put("database.password", PASSWORD_REFERENCE);
+        // The engine's own converter is not installed on a Connect worker; converters the application named stay.
+        String converters = Arrays.stream(connector.getOrDefault("converters", "").split(","))
+                .map(String::trim).filter(c -> !c.isEmpty() && !c.equals("pgcdc")).collect(Collectors.joining(","));
+        connector.keySet().removeIf(k -> k.startsWith("pgcdc."));
+        if (converters.isEmpty()) {
+            connector.remove("converters");
+        } else {
+            connector.put("converters", converters);
+        }
         Map<String, Object> registration = new LinkedHashMap<>();
         registration.put("name", config.name() + "-connector");
         registration.put("config", connector);
