@@ -369,7 +369,8 @@ public final class Row {
      * {@code String} for text types, json, xml, network, range and other textual types, {@code UUID},
      * {@code byte[]} (a copy) for bytea, {@code LocalDate}, {@code LocalTime}, {@code OffsetTime} (UTC),
      * {@code LocalDateTime}, {@code OffsetDateTime} (UTC), pgjdbc's {@code PGInterval} and geometric types,
-     * {@code Map<String, String>} for hstore, and an unmodifiable {@code List} for arrays.
+     * {@code Map<String, String>} for hstore, and an unmodifiable {@code List} for arrays (nested for each
+     * dimension, elements as pgjdbc's {@code getArray()} gives them).
      */
     public Object getObject(String column) {
         int i = available(column);
@@ -392,6 +393,9 @@ public final class Row {
                 return getDecimal(column);
             case ARRAY:
                 return natural(v, type.elementKind(i), type.typeName(i));
+            case ARRAY_TEXT:
+                String arrayType = type.typeName(i);
+                return ArrayText.parse((String) v, arrayType.startsWith("_") ? arrayType.substring(1) : arrayType);
             default:
                 return natural(v, type.kind(i), type.typeName(i));
         }

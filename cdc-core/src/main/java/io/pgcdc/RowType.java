@@ -22,6 +22,8 @@ final class RowType {
         DATE, TIME_MILLIS, TIME_MICROS, TIME_NANOS, TIMESTAMP_MILLIS, TIMESTAMP_MICROS, TIMESTAMP_NANOS,
         ZONED_TIMESTAMP, ZONED_TIME, JSON, UUID, CONNECT_DECIMAL, VARIABLE_SCALE_DECIMAL, CONNECT_DATE,
         CONNECT_TIMESTAMP, CONNECT_TIME, ARRAY, MAP, STRUCT, OTHER,
+        /** An array as PostgreSQL's text (the engine's converter), read by {@link ArrayText}. */
+        ARRAY_TEXT,
         /** date as ISO-8601 text, or {@code infinity} / {@code -infinity} (the engine's converter). */
         DATE_TEXT,
         /** interval as ISO-8601 text ({@code interval.handling.mode=string}). */
@@ -116,8 +118,12 @@ final class RowType {
             // decimal.handling.mode=string: numeric arrives as text; only the propagated source type tells.
             return Kind.DECIMAL_STRING;
         }
-        if (schema.type() == Schema.Type.STRING && "DATE".equals(schema.parameters() == null ? null : schema.parameters().get("pgcdc.base.type"))) {
+        String baseType = schema.parameters() == null ? null : schema.parameters().get("pgcdc.base.type");
+        if (schema.type() == Schema.Type.STRING && "DATE".equals(baseType)) {
             return Kind.DATE_TEXT;
+        }
+        if (schema.type() == Schema.Type.STRING && "ARRAY".equals(baseType)) {
+            return Kind.ARRAY_TEXT;
         }
         if (schema.type() == Schema.Type.STRING && "INTERVAL".equals(sourceType)) {
             return Kind.INTERVAL;

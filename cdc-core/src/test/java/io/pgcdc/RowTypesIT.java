@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -101,5 +102,33 @@ class RowTypesIT {
                 .hasMessageContaining("is unavailable").hasMessageContaining("REPLICA IDENTITY FULL");
         assertThatThrownBy(() -> updated.get("body")).isInstanceOf(IllegalStateException.class);
         assertThat(updated.toString()).contains("body=<unavailable>").doesNotContain("__debezium_unavailable_value");
+    }
+
+    @Test
+    void unchangedToastedValuesOfEveryLargeTypeAreUnavailable(TestDatabase db) throws Exception {
+        db.execute("CREATE TABLE big (id int PRIMARY KEY, version int, t text, b bytea, j jsonb, a int[], n numeric[])");
+        RecordingListener listener = new RecordingListener();
+        try (CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).tables("public.big").build(), listener)) {
+            engine.start();
+            // Random, incompressible values of ~16 KB each: stored out of line (TOASTed).
+            db.execute("INSERT INTO big SELECT 1, 1,"
+                    + " (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 512)),"
+                    + " (SELECT string_agg(decode(md5(random()::text), 'hex'), ''::bytea) FROM generate_series(1, 1024)),"
+                    + " (SELECT jsonb_agg(md5(random()::text)) FROM generate_series(1, 512)),"
+                    + " (SELECT array_agg((random() * 2000000000)::int) FROM generate_series(1, 4096)),"
+                    + " (SELECT array_agg(random()::numeric) FROM generate_series(1, 1024))");
+            db.execute("UPDATE big SET version = 2 WHERE id = 1");
+            await().atMost(WAIT).until(() -> listener.size() >= 2);
+        }
+        Row inserted = listener.events().get(0).after();
+        assertThat(((List<?>) inserted.getObject("a"))).hasSize(4096);
+        assertThat(((List<?>) inserted.getObject("n"))).hasSize(1024);
+        Row updated = listener.events().get(1).after();
+        assertThat(updated.getInt("version")).isEqualTo(2);
+        for (String column : List.of("t", "b", "j", "a", "n")) {
+            assertThat(updated.isUnavailable(column)).as(column).isTrue();
+            assertThatThrownBy(() -> updated.getObject(column)).as(column).isInstanceOf(IllegalStateException.class);
+        }
+        assertThat(updated.toString()).doesNotContain("__debezium_unavailable_value");
     }
 }

@@ -109,6 +109,8 @@ public final class DebeziumProperties {
         p.setProperty("converters", converters == null || converters.isBlank() ? PgTextConverter.NAME
                 : PgTextConverter.NAME + "," + converters);
         p.setProperty(PgTextConverter.NAME + ".type", PgTextConverter.class.getName());
+        p.setProperty(PgTextConverter.NAME + "." + PgTextConverter.PLACEHOLDER_PROPERTY,
+                p.getProperty("unavailable.value.placeholder", DEFAULT_UNAVAILABLE_PLACEHOLDER));
         return p;
     }
 

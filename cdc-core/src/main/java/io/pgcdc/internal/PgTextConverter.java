@@ -14,11 +14,17 @@ import org.postgresql.util.PGobject;
  * A Debezium converter for the columns whose values Debezium's own converters change, so that the snapshot
  * (values from pgjdbc) and the stream (values decoded from pgoutput's text) reach the listener alike:
  * <ul>
+ *   <li>arrays as PostgreSQL's text, which the engine parses: Debezium drops a numeric array holding NaN and
+ *       the inner arrays of a multi-dimensional one (logging a warning);</li>
  *   <li>{@code bit(n)} and {@code varbit} as PostgreSQL's text of bits ({@code 0101}): Debezium turns them
  *       into the bytes of a number, losing the length and leading zeros;</li>
+ *   <li>{@code date} as ISO-8601 text: Debezium's snapshot conversion shifts BC and pre-1582 dates and the
+ *       infinities;</li>
  *   <li>a domain over {@code numeric} as the number's plain text, marked with {@link #BASE_TYPE_PARAMETER}
  *       so that the engine reads it as numeric (Debezium names only the domain).</li>
  * </ul>
+ * An unchanged TOASTed value (Debezium's marker object) becomes the engine's placeholder, so the row reports
+ * it unavailable.
  */
 public final class PgTextConverter implements CustomConverter<SchemaBuilder, RelationalColumn> {
 
@@ -30,26 +36,53 @@ public final class PgTextConverter implements CustomConverter<SchemaBuilder, Rel
     private static final long STREAMED_PLUS_INFINITY = -2147472692L;
     private static final long STREAMED_MINUS_INFINITY = -2147472691L;
 
+    /** This converter's property naming the stand-in for an unchanged TOASTed value (the engine's placeholder). */
+    public static final String PLACEHOLDER_PROPERTY = "placeholder";
+
+    private String placeholder = DebeziumProperties.DEFAULT_UNAVAILABLE_PLACEHOLDER;
+
     /** Called by Debezium through reflection. */
     public PgTextConverter() {
     }
 
     @Override
     public void configure(Properties props) {
-        // Nothing to configure.
+        placeholder = props.getProperty(PLACEHOLDER_PROPERTY, placeholder);
     }
 
     @Override
     public void converterFor(RelationalColumn column, ConverterRegistration<SchemaBuilder> registration) {
         String type = column.typeName() == null ? "" : column.typeName().toLowerCase(Locale.ROOT);
-        if (type.equals("bit") || type.equals("varbit") || type.equals("bit varying")) {
-            registration.register(SchemaBuilder.string().optional(), PgTextConverter::bits);
+        if (type.startsWith("_") || column.jdbcType() == Types.ARRAY) {
+            // Arrays as PostgreSQL's text, parsed by the engine: Debezium drops a numeric[] holding NaN and the
+            // inner arrays of a two-dimensional one.
+            registration.register(SchemaBuilder.string().optional().parameter(BASE_TYPE_PARAMETER, "ARRAY"), this::array);
+        } else if (type.equals("bit") || type.equals("varbit") || type.equals("bit varying")) {
+            registration.register(SchemaBuilder.string().optional(), v -> unchanged(v) ? placeholder : bits(v));
         } else if (type.equals("date")) {
-            registration.register(SchemaBuilder.string().optional().parameter(BASE_TYPE_PARAMETER, "DATE"), PgTextConverter::date);
+            registration.register(SchemaBuilder.string().optional().parameter(BASE_TYPE_PARAMETER, "DATE"),
+                    v -> unchanged(v) ? placeholder : date(v));
         } else if ((column.jdbcType() == Types.NUMERIC || column.jdbcType() == Types.DECIMAL)
-                && !type.equals("numeric") && !type.equals("decimal") && !type.equals("money") && !type.startsWith("_")) {
-            registration.register(SchemaBuilder.string().optional().parameter(BASE_TYPE_PARAMETER, "NUMERIC"), PgTextConverter::number);
+                && !type.equals("numeric") && !type.equals("decimal") && !type.equals("money")) {
+            registration.register(SchemaBuilder.string().optional().parameter(BASE_TYPE_PARAMETER, "NUMERIC"),
+                    v -> unchanged(v) ? placeholder : number(v));
         }
+    }
+
+    /** Whether Debezium passes one of its markers for an unchanged TOASTed value PostgreSQL did not send. */
+    private static boolean unchanged(Object value) {
+        return value != null && value.getClass() == Object.class;
+    }
+
+    /** An array's text, as PostgreSQL prints it: the stream and the snapshot both give a pgjdbc {@code Array}. */
+    private Object array(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (unchanged(value)) {
+            return placeholder;
+        }
+        return value.toString();
     }
 
     /** Bits as PostgreSQL prints them: the stream gives the text, the snapshot a PGobject (a Boolean for bit(1)). */

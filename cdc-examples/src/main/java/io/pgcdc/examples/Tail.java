@@ -184,8 +184,11 @@ public final class Tail implements Callable<Integer> {
             ((List<?>) v).forEach(e -> list.add(value(e)));
             return list;
         }
+        if (v instanceof Double && !Double.isFinite((Double) v) || v instanceof Float && !Float.isFinite((Float) v)) {
+            return v.toString(); // NaN and the infinities have no JSON number: "NaN", "Infinity", "-Infinity"
+        }
         if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof byte[]
-                || v instanceof BigDecimal) {
+                || v instanceof BigDecimal || v instanceof java.util.Map) {
             return v;
         }
         return v.toString();
