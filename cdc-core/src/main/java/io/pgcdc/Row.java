@@ -650,6 +650,8 @@ public final class Row {
             return null;
         }
         switch (type.kind(i)) {
+            case MONEY:
+                return new BigDecimal((String) v);
             case STRING:
             case DECIMAL_STRING:
                 String s = (String) v;
@@ -824,6 +826,13 @@ public final class Row {
     }
 
     private Object read(String column, int i, Class<?> type) {
+        if (type != String.class) {
+            // getObject's own value when it is what was asked for (a numeric's NaN as Double, a UUID, a List, ...).
+            Object natural = getObject(column);
+            if (type.isInstance(natural)) {
+                return natural;
+            }
+        }
         if (type == String.class) {
             return getString(column);
         } else if (type == Long.class) {
