@@ -122,6 +122,14 @@ final class Delivery implements EngineDriver.RecordHandler {
             case COMMIT:
                 commit(d, record, acks);
                 break;
+            case BEGIN:
+                // Never acknowledged on its own: an offset stored at BEGIN, while the transaction's events are
+                // still held, makes a restart skip that transaction (measured: 63 changes lost in 20 kill -9). It
+                // is acknowledged with the transaction's first delivered event or its END.
+                if (scanning != null) {
+                    acks.discardPending();
+                }
+                break;
             default:
                 if (scanning != null) {
                     acks.discardPending();

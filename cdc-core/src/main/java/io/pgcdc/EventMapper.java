@@ -25,6 +25,8 @@ final class EventMapper {
         SNAPSHOT,
         /** The END marker of a transaction. */
         COMMIT,
+        /** The BEGIN marker of a transaction: its offset must never be stored on its own (see {@link Delivery}). */
+        BEGIN,
         /** Anything else: BEGIN markers, heartbeats, tombstones. */
         OTHER
     }
@@ -86,6 +88,7 @@ final class EventMapper {
     }
 
     private static final Decoded OTHER = new Decoded(Kind.OTHER, null, 0, null, 0, null, null, null, null, null);
+    private static final Decoded BEGIN = new Decoded(Kind.BEGIN, null, 0, null, 0, null, null, null, null, null);
 
     private final String unavailablePlaceholder;
     private final Map<Schema, RowType> rowTypes = new IdentityHashMap<>();
@@ -102,7 +105,7 @@ final class EventMapper {
         Struct struct = (Struct) value;
         Schema schema = struct.schema();
         if (schema.field("status") != null && schema.field("event_count") != null && schema.field("id") != null) {
-            return "END".equals(struct.getString("status")) ? commit(record, struct) : OTHER;
+            return "END".equals(struct.getString("status")) ? commit(record, struct) : "BEGIN".equals(struct.getString("status")) ? BEGIN : OTHER;
         }
         if (schema.field("op") == null || schema.field("source") == null) {
             return OTHER;
