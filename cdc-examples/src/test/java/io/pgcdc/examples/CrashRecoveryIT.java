@@ -104,7 +104,9 @@ class CrashRecoveryIT {
         ChildJvm last = ChildJvm.start(Tail.class, env, args);
         try {
             // Everything should arrive; if something never does, the assertions below name it.
-            awaitQuietly(() -> distinctEvents(runs, parse(last.linesSoFar())).size() >= expectedTotal, Duration.ofSeconds(120));
+            // The writer ran through every kill: a long run leaves a large backlog for this last run to catch up.
+            awaitQuietly(() -> distinctEvents(runs, parse(last.linesSoFar())).size() >= expectedTotal,
+                    Duration.ofSeconds(120 + 6L * kills));
             runs.add(parse(last.terminate(Duration.ofSeconds(60)).lines()));
         } finally {
             last.process().destroyForcibly();
