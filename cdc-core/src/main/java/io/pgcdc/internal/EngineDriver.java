@@ -336,12 +336,7 @@ public final class EngineDriver {
                         batchCommitter.markBatchFinished();
                         throw new StopEngineException("engine " + name + " is closing");
                     }
-                    Long lsn = streamedLsn(record.record());
-                    if (held != null && (lsn == null || lsn != heldLsn)) {
-                        // A record with another LSN arrived: the held change's group is complete.
-                        batchCommitter.markProcessed(held);
-                        held = null;
-                    }
+                    releaseHeldBefore(record.record());
                     pending.addLast(record);
                     handler.handle(record.record(), acks);
                 }
@@ -388,11 +383,8 @@ public final class EngineDriver {
         try {
             while (!pending.isEmpty()) {
                 RecordChangeEvent<SourceRecord> r = pending.pollFirst();
+                releaseHeldBefore(r.record());
                 Long lsn = streamedLsn(r.record());
-                if (held != null && (lsn == null || lsn != heldLsn)) {
-                    committer.markProcessed(held);
-                    held = null;
-                }
                 if (lsn != null && isChange(r.record())) {
                     held = r;
                     heldLsn = lsn;
@@ -401,13 +393,9 @@ public final class EngineDriver {
                 }
                 if (r.record() == last) {
                     RecordChangeEvent<SourceRecord> next = pending.peekFirst();
-                    if (held != null && next != null) {
-                        // The next record has already arrived: if its LSN differs, the held change's group is complete.
-                        Long nextLsn = streamedLsn(next.record());
-                        if (nextLsn == null || nextLsn != heldLsn) {
-                            committer.markProcessed(held);
-                            held = null;
-                        }
+                    if (next != null) {
+                        // The next record has already arrived: it may show that the held change's group is complete.
+                        releaseHeldBefore(next.record());
                     }
                     return;
                 }
@@ -416,6 +404,15 @@ public final class EngineDriver {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while acknowledging", e);
+        }
+    }
+
+    /** Stores the held change's offset when {@code next}, which follows it, has another LSN: its group is complete. */
+    private void releaseHeldBefore(SourceRecord next) throws InterruptedException {
+        Long lsn = streamedLsn(next);
+        if (held != null && (lsn == null || lsn != heldLsn)) {
+            committer.markProcessed(held);
+            held = null;
         }
     }
 
