@@ -159,8 +159,7 @@ public final class CdcEngine implements AutoCloseable {
         }
         Properties properties = DebeziumProperties.of(config);
         try {
-            OffsetChecks.prepare(config);
-            Preflight.check(config);
+            Preflight.check(config, OffsetChecks.prepare(config));
             ConnectorValidation.check(properties);
         } catch (CdcException e) {
             fail(e);

@@ -216,4 +216,36 @@ class StartupErrorsIT {
                     .extracting(CdcException::reason).isEqualTo(FailureReason.SLOT_LOST);
         }
     }
+
+    @Test
+    void offsetsThatOutliveTheirSlotAreFatalWhetherTheSlotIsGoneOrRecreated(TestDatabase db, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        TestConfigs.createTransactions(db);
+        CdcConfig config = TestConfigs.transactions(db).offsetStore(OffsetStore.file(dir.resolve("engine.offsets"))).build();
+        RecordingListener listener = new RecordingListener();
+        try (CdcEngine engine = CdcEngine.create(config, listener)) {
+            engine.start();
+            db.execute("INSERT INTO transactions (transaction_id) VALUES ('before-drop')");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> listener.events().size() == 1);
+        }
+        db.execute("SELECT pg_drop_replication_slot('" + config.slotName() + "')");
+        db.execute("INSERT INTO transactions (transaction_id) VALUES ('while-no-slot')");
+
+        CdcEngine gone = CdcEngine.create(config, new RecordingListener());
+        assertThatThrownBy(gone::start)
+                .asInstanceOf(throwable(CdcException.class))
+                .hasMessageStartingWith("replication slot '" + config.slotName() + "' does not exist, but engine '" + config.name()
+                        + "' has offsets that resume from it")
+                .hasMessageContaining("delete the engine's stored offsets (file:" + dir.resolve("engine.offsets") + ")")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.SLOT_LOST);
+
+        db.execute("SELECT pg_create_logical_replication_slot('" + config.slotName() + "', 'pgoutput')");
+        CdcEngine recreated = CdcEngine.create(config, new RecordingListener());
+        assertThatThrownBy(recreated::start)
+                .asInstanceOf(throwable(CdcException.class))
+                .hasMessageContaining("after the position engine '" + config.name() + "' resumes from")
+                .hasMessageContaining("the changes in between are lost to this engine")
+                .extracting(CdcException::reason).isEqualTo(FailureReason.SLOT_LOST);
+        assertThat(db.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + config.slotName() + "' AND active")).isZero();
+    }
 }

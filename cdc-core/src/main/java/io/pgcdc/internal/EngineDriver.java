@@ -81,6 +81,8 @@ public final class EngineDriver {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(EngineDriver.class);
+    /** Debezium's offset key for the last completely processed LSN, which makes a restart search the WAL for it. */
+    private static final String LAST_PROCESSED_LSN = "lsn_proc";
 
     private final String name;
     private final Properties properties;
@@ -389,7 +391,7 @@ public final class EngineDriver {
                     held = r;
                     heldLsn = lsn;
                 } else {
-                    committer.markProcessed(r);
+                    mark(r);
                 }
                 if (r.record() == last) {
                     RecordChangeEvent<SourceRecord> next = pending.peekFirst();
@@ -411,9 +413,56 @@ public final class EngineDriver {
     private void releaseHeldBefore(SourceRecord next) throws InterruptedException {
         Long lsn = streamedLsn(next);
         if (held != null && (lsn == null || lsn != heldLsn)) {
-            committer.markProcessed(held);
+            mark(held);
             held = null;
         }
+    }
+
+    /**
+     * Stores a handled record's offset. A position between transactions (a transaction's END, a heartbeat
+     * or a non-transactional message after it) is stored without Debezium's "last completely processed
+     * LSN", so that a restart resumes the way PostgreSQL's own logical replication does: the server sends
+     * every transaction that commits after the stored commit LSN, whole.
+     *
+     * <p>Why: with that key present, Debezium's {@code WalPositionLocator} looks for a message at the
+     * stored LSN and skips everything up to the one after it. A transaction's commit LSN is the end of its
+     * commit record, which is where the next WAL record starts; when that record is a change of a
+     * transaction that began earlier and commits later (a heartbeat or any other writer committing between
+     * a long transaction's changes), the search takes it for processed and that transaction's changes up to
+     * it are lost (reproduced by {@code ResumePositionIT}; it is how the kill -9 suite lost changes).
+     * Positions inside a transaction (a large transaction delivered as it streams) keep the key: there the
+     * search resumes after the last handled change of that same transaction.
+     */
+    private void mark(RecordChangeEvent<SourceRecord> r) throws InterruptedException {
+        Map<String, ?> offset = r.record().sourceOffset();
+        if (!isBetweenTransactions(offset)) {
+            committer.markProcessed(r);
+            return;
+        }
+        DebeziumEngine.Offsets boundary = committer.buildOffsets();
+        offset.forEach((key, value) -> {
+            if (!LAST_PROCESSED_LSN.equals(key)) {
+                boundary.set(key, value);
+            }
+        });
+        committer.markProcessed(r, boundary);
+    }
+
+    /**
+     * Whether a streamed offset lies between transactions: taken at a commit (the END marker and the
+     * heartbeats after it carry the COMMIT message type) or outside any transaction (a non-transactional
+     * message), and at the last commit's LSN.
+     */
+    static boolean isBetweenTransactions(Map<String, ?> offset) {
+        if (offset == null || offset.containsKey("snapshot") || offset.containsKey("last_snapshot_record")) {
+            return false;
+        }
+        Object lsn = offset.get("lsn");
+        Object commit = offset.get("lsn_commit");
+        if (!(lsn instanceof Number) || !(commit instanceof Number) || ((Number) lsn).longValue() != ((Number) commit).longValue()) {
+            return false;
+        }
+        return "COMMIT".equals(offset.get("messageType")) || !offset.containsKey("transaction_id");
     }
 
     /** The LSN of a streamed record (not a snapshot read), or {@code null}. */

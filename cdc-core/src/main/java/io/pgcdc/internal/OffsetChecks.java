@@ -4,31 +4,80 @@ import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcException;
 import io.pgcdc.FailureReason;
 import io.pgcdc.OffsetStore;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Map;
+import java.util.OptionalLong;
 
 /** Checks an engine's offset store before Debezium starts, so that a bad one fails {@code start()} clearly. */
 public final class OffsetChecks {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private OffsetChecks() {
     }
 
-    /** Creates the offset directory, and reads the stored offsets now: a corrupt file or row, or an unreachable database, is an error. */
-    public static void prepare(CdcConfig config) {
+    /**
+     * Creates the offset directory, and reads the stored offsets now: a corrupt file or row, or an
+     * unreachable database, is an error.
+     *
+     * @return the WAL position this engine's stored offsets resume streaming from, or empty when there is
+     *     none (no offsets yet, offsets in memory, or a snapshot not finished)
+     */
+    public static OptionalLong prepare(CdcConfig config) {
         OffsetStore store = config.offsetStore();
         if (store instanceof OffsetStore.FileStore) {
-            prepareFile(((OffsetStore.FileStore) store).file());
+            return streamingPosition(prepareFile(((OffsetStore.FileStore) store).file()), config.name());
         } else if (store instanceof OffsetStore.JdbcStore) {
-            checkJdbc((OffsetStore.JdbcStore) store, config.name());
+            return streamingPosition(checkJdbc((OffsetStore.JdbcStore) store, config.name()), config.name());
         }
+        return OptionalLong.empty();
     }
 
-    private static void prepareFile(Path file) {
+    /**
+     * The position Debezium resumes streaming from for the engine named {@code engine}: the last
+     * completely processed LSN when stored, else the stored LSN. Keys are {@code ["<engine>", {...}]}.
+     */
+    static OptionalLong streamingPosition(Map<ByteBuffer, ByteBuffer> offsets, String engine) {
+        long position = -1;
+        for (Map.Entry<ByteBuffer, ByteBuffer> e : offsets.entrySet()) {
+            try {
+                JsonNode key = JSON.readTree(text(e.getKey()));
+                if (e.getValue() == null || !key.isArray() || !engine.equals(key.path(0).asText(null))) {
+                    continue;
+                }
+                JsonNode value = JSON.readTree(text(e.getValue()));
+                if (value.has("snapshot") || value.has("last_snapshot_record")) {
+                    continue;
+                }
+                JsonNode lsn = value.has("lsn_proc") ? value.get("lsn_proc") : value.get("lsn");
+                if (lsn != null && lsn.canConvertToLong()) {
+                    position = Math.max(position, lsn.asLong());
+                }
+            } catch (IOException ignored) {
+                // Not this engine's JSON: the offset store's own checks report corrupt content.
+            }
+        }
+        return position < 0 ? OptionalLong.empty() : OptionalLong.of(position);
+    }
+
+    private static String text(ByteBuffer buffer) {
+        ByteBuffer b = buffer.duplicate();
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static Map<ByteBuffer, ByteBuffer> prepareFile(Path file) {
         if (file.getParent() != null) {
             try {
                 Files.createDirectories(file.getParent());
@@ -38,13 +87,13 @@ public final class OffsetChecks {
             }
         }
         try {
-            SafeFileOffsetStore.read(file);
+            return SafeFileOffsetStore.read(file);
         } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
             throw new CdcException(FailureReason.CORRUPT_OFFSETS, e.getMessage(), e);
         }
     }
 
-    private static void checkJdbc(OffsetStore.JdbcStore store, String engine) {
+    private static Map<ByteBuffer, ByteBuffer> checkJdbc(OffsetStore.JdbcStore store, String engine) {
         try (Connection c = JdbcOffsetStore.connect(store)) {
             boolean exists;
             try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
@@ -54,9 +103,7 @@ public final class OffsetChecks {
                     exists = rs.getBoolean(1);
                 }
             }
-            if (exists) {
-                JdbcOffsetStore.read(c, store.table(), engine);
-            }
+            return exists ? JdbcOffsetStore.read(c, store.table(), engine) : Map.of();
         } catch (SQLException e) {
             throw new CdcException(Preflight.reasonOf(e), "cannot read offsets from table " + store.table() + " at " + store + ": "
                     + e.getMessage() + "; check the offset store's URL, user and password", e);

@@ -3,6 +3,7 @@ package io.pgcdc.internal;
 import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcException;
 import io.pgcdc.FailureReason;
+import io.pgcdc.Lsn;
 import io.pgcdc.SnapshotMode;
 import io.pgcdc.TableId;
 import java.net.ConnectException;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.ConfigException;
@@ -47,9 +49,11 @@ public final class Preflight {
     private static final Pattern PUBLICATION = pattern("publication");
 
     private final CdcConfig config;
+    private final OptionalLong storedPosition;
 
-    private Preflight(CdcConfig config) {
+    private Preflight(CdcConfig config, OptionalLong storedPosition) {
         this.config = config;
+        this.storedPosition = storedPosition;
     }
 
     /**
@@ -58,7 +62,17 @@ public final class Preflight {
      * @throws CdcException naming the first problem found and its fix
      */
     public static void check(CdcConfig config) {
-        new Preflight(config).run();
+        check(config, OptionalLong.empty());
+    }
+
+    /**
+     * Runs every check, and checks that the slot still holds the WAL from {@code storedPosition} on, the
+     * position the engine's stored offsets resume streaming from ({@link OffsetChecks#prepare}).
+     *
+     * @throws CdcException naming the first problem found and its fix
+     */
+    public static void check(CdcConfig config, OptionalLong storedPosition) {
+        new Preflight(config, storedPosition).run();
     }
 
     private void run() {
@@ -99,7 +113,7 @@ public final class Preflight {
      * @throws CdcException describing why it cannot connect
      */
     public static Connection openConnection(CdcConfig config) {
-        return new Preflight(config).connect();
+        return new Preflight(config, OptionalLong.empty()).connect();
     }
 
     private Connection connect() {
@@ -133,7 +147,7 @@ public final class Preflight {
         for (Throwable t : chain) {
             if (t instanceof SQLException sql && sql.getSQLState() != null
                     && (sql.getSQLState().startsWith("28") || sql.getSQLState().startsWith("08"))) {
-                CdcException described = new Preflight(config).connectionError(sql);
+                CdcException described = new Preflight(config, OptionalLong.empty()).connectionError(sql);
                 return retriesExhausted && described.reason() == FailureReason.UNREACHABLE
                         ? new CdcException(FailureReason.CONNECTION_LOST, described.getMessage(), sql) : described;
             }
@@ -435,12 +449,21 @@ public final class Preflight {
         // to_jsonb keeps the query valid on versions without wal_status (before PostgreSQL 13).
         String sql = "SELECT s.plugin, s.database, s.active, s.active_pid, to_jsonb(s) ->> 'wal_status',"
                 + " (SELECT a.application_name || ' from ' || coalesce(host(a.client_addr), 'local socket')"
-                + "    FROM pg_stat_activity a WHERE a.pid = s.active_pid)"
+                + "    FROM pg_stat_activity a WHERE a.pid = s.active_pid),"
+                + " (s.restart_lsn - '0/0')::text, s.restart_lsn::text"
                 + " FROM pg_replication_slots s WHERE s.slot_name = ?";
+        boolean resumes = storedPosition.isPresent() && config.snapshotMode() != SnapshotMode.ALWAYS;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, config.slotName());
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
+                    if (resumes) {
+                        throw new CdcException(FailureReason.SLOT_LOST, "replication slot '" + config.slotName()
+                                + "' does not exist, but engine '" + config.name() + "' has offsets that resume from it at LSN "
+                                + Lsn.of(storedPosition.getAsLong()) + ": the changes since then are lost to this engine; to"
+                                + " resynchronise, delete the engine's stored offsets (" + config.offsetStore()
+                                + ") and start with SnapshotMode.INITIAL");
+                    }
                     LOG.info("replication slot '{}' does not exist yet; it will be created", config.slotName());
                     return;
                 }
@@ -468,6 +491,15 @@ public final class Preflight {
                             "replication slot '" + slot + "' is lost: PostgreSQL removed WAL it still needed"
                             + " (max_slot_wal_keep_size), so changes are missing; drop the slot (SELECT pg_drop_replication_slot('"
                             + slot + "')) and start again with a snapshot to resynchronise");
+                }
+                String restart = rs.getString(7);
+                if (resumes && restart != null && new java.math.BigInteger(restart).longValue() > storedPosition.getAsLong()) {
+                    // What Debezium's own check (restart_lsn after the stored position) would find.
+                    throw new CdcException(FailureReason.SLOT_LOST, "replication slot '" + slot + "' starts at LSN " + rs.getString(8)
+                            + ", after the position engine '" + config.name() + "' resumes from (" + Lsn.of(storedPosition.getAsLong())
+                            + "): the slot was recreated or advanced by someone else, and the changes in between are lost to this"
+                            + " engine; to resynchronise, delete the engine's stored offsets (" + config.offsetStore()
+                            + ") and start with SnapshotMode.INITIAL");
                 }
             }
         }
