@@ -80,6 +80,7 @@ public final class CdcEngine implements AutoCloseable {
     private volatile boolean closing;
     private volatile long slotLagBytes = -1;
     private volatile String problem;
+    private final EngineStats stats = new EngineStats();
     private HealthMonitor monitor;
     private EngineDriver driver;
     private Delivery delivery;
@@ -142,6 +143,22 @@ public final class CdcEngine implements AutoCloseable {
     }
 
     /**
+     * The engine's health now, in one immutable snapshot: state, last event and its lag, slot lag,
+     * problem, failure. Cheap (no query: the slot is checked every {@link #HEALTH_INTERVAL}); any thread.
+     */
+    public EngineHealth health() {
+        long lagMillis = stats.lastLagMillis();
+        return new EngineHealth(state, java.time.Instant.now(), stats.lastEventTime(),
+                lagMillis < 0 ? null : java.time.Duration.ofMillis(lagMillis), slotLagBytes, problem, failure, stats.events(),
+                stats.snapshotRows(), stats.snapshotRunning());
+    }
+
+    /** The engine's counters, for {@link CdcMetrics}. */
+    EngineStats stats() {
+        return stats;
+    }
+
+    /**
      * Checks PostgreSQL, starts Debezium and returns once the replication slot and publication exist
      * and every change committed from then on will be delivered (a snapshot, if configured, is then
      * under way). Blocks at most {@link CdcConfig#startTimeout()}.
@@ -177,7 +194,7 @@ public final class CdcEngine implements AutoCloseable {
             JdbcOffsetStore.register(engineId, ((OffsetStore.JdbcStore) config.offsetStore()).dataSource());
             properties.setProperty(JdbcOffsetStore.DATA_SOURCE_PROPERTY, engineId);
         }
-        delivery = new Delivery(config, listener, batchListener, new EventMapper(placeholder), () -> closing);
+        delivery = new Delivery(config, listener, batchListener, new EventMapper(placeholder), () -> closing, stats);
         synchronized (lock) {
             if (state != State.STARTING) {
                 throw new CdcException(FailureReason.INTERRUPTED, "engine '" + config.name() + "' was closed while starting");
@@ -241,6 +258,7 @@ public final class CdcEngine implements AutoCloseable {
             problem = seen;
             if (state == State.RUNNING && seen != null) {
                 state = State.RECONNECTING;
+                stats.reconnecting();
                 LOG.warn("engine '{}' reconnecting: {}", config.name(), seen);
             } else if (state == State.RECONNECTING && seen == null) {
                 state = State.RUNNING;

@@ -3,6 +3,7 @@ package io.pgcdc;
 import io.debezium.engine.StopEngineException;
 import io.pgcdc.internal.EngineDriver;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +36,7 @@ final class Delivery implements EngineDriver.RecordHandler {
     private final BatchListener batchListener;
     private final EventMapper mapper;
     private final BooleanSupplier closing;
+    private final EngineStats stats;
     /** Commits learnt by reading a large transaction to its end: its END marker, by xid. */
     private final Map<String, EventMapper.Decoded> knownCommits = new LinkedHashMap<>(16, 0.75f, true) {
         private static final long serialVersionUID = 1L;
@@ -75,8 +77,10 @@ final class Delivery implements EngineDriver.RecordHandler {
         }
     }
 
-    Delivery(CdcConfig config, ChangeListener listener, BatchListener batchListener, EventMapper mapper, BooleanSupplier closing) {
+    Delivery(CdcConfig config, ChangeListener listener, BatchListener batchListener, EventMapper mapper, BooleanSupplier closing,
+             EngineStats stats) {
         this.config = config;
+        this.stats = stats;
         this.listener = listener;
         this.batchListener = batchListener;
         this.mapper = mapper;
@@ -117,6 +121,9 @@ final class Delivery implements EngineDriver.RecordHandler {
                     current.records.add(record);
                 } else {
                     deliver(d.build(null), record, acks, current != null);
+                }
+                if (Boolean.TRUE.equals(record.sourceOffset().get("last_snapshot_record"))) {
+                    stats.snapshotDone();
                 }
                 break;
             case STREAMED:
@@ -240,7 +247,7 @@ final class Delivery implements EngineDriver.RecordHandler {
             batchInTransaction = false;
             return;
         }
-        call("onCommit " + transaction, () -> listener.onCommit(transaction, tx.delivered), null);
+        call("commit", "onCommit " + transaction, () -> listener.onCommit(transaction, tx.delivered), null);
         acks.handledThrough(record);
     }
 
@@ -251,7 +258,7 @@ final class Delivery implements EngineDriver.RecordHandler {
         current.begun = true;
         if (batchListener == null) {
             Transaction transaction = current.transaction();
-            call("onBegin " + transaction, () -> listener.onBegin(transaction), null);
+            call("begin", "onBegin " + transaction, () -> listener.onBegin(transaction), null);
         }
     }
 
@@ -270,12 +277,13 @@ final class Delivery implements EngineDriver.RecordHandler {
             batchInTransaction = inTransaction;
             return;
         }
+        stats.delivering(event, commitTime(event), Instant.now());
         if (event instanceof ChangeEvent) {
             ChangeEvent change = (ChangeEvent) event;
-            call(change.operation() + " " + change.table() + " " + change.id(), () -> listener.onChange(change), event);
+            call("change", change.operation() + " " + change.table() + " " + change.id(), () -> listener.onChange(change), event);
         } else {
             LogicalMessage message = (LogicalMessage) event;
-            call("message " + message.prefix() + " " + message.id(), () -> listener.onMessage(message), event);
+            call("message", "message " + message.prefix() + " " + message.id(), () -> listener.onMessage(message), event);
         }
         acks.handledThrough(record);
     }
@@ -293,7 +301,11 @@ final class Delivery implements EngineDriver.RecordHandler {
 
     private void flushBatch(EngineDriver.Acks acks, boolean transactionComplete) throws Exception {
         ChangeBatch b = ChangeBatch.of(batch, batchCommits, transactionComplete);
-        call("batch of " + b.size() + " events" + (b.size() > 0 ? " from " + b.events().get(0).id() : ""), () -> batchListener.onBatch(b), null);
+        Instant now = Instant.now();
+        for (CdcEvent e : batch) {
+            stats.delivering(e, commitTime(e), now);
+        }
+        call("batch", "batch of " + b.size() + " events" + (b.size() > 0 ? " from " + b.events().get(0).id() : ""), () -> batchListener.onBatch(b), null);
         batch.clear();
         batchCommits.clear();
         acks.handledThrough(batchLast);
@@ -305,17 +317,33 @@ final class Delivery implements EngineDriver.RecordHandler {
         void run() throws Exception;
     }
 
-    /** Calls back, applying the failure policy; returns once the call succeeded or the event is dead-lettered. */
-    private void call(String what, Callback callback, CdcEvent event) throws Exception {
+    /** When PostgreSQL committed an event; null for snapshot rows and non-transactional messages. */
+    private static Instant commitTime(CdcEvent event) {
+        if (event instanceof ChangeEvent) {
+            ChangeEvent change = (ChangeEvent) event;
+            return change.isSnapshot() ? null : change.source().commitTime();
+        }
+        return ((LogicalMessage) event).transaction().map(Transaction::commitTime).orElse(null);
+    }
+
+    /**
+     * Calls back, applying the failure policy; returns once the call succeeded or the event is dead-lettered.
+     *
+     * @param kind the callback's name in metrics: change, message, batch, begin or commit
+     */
+    private void call(String kind, String what, Callback callback, CdcEvent event) throws Exception {
         FailurePolicy policy = config.failurePolicy();
         for (int attempt = 0; ; attempt++) {
             try {
+                long started = System.nanoTime();
                 callback.run();
+                stats.called(kind, System.nanoTime() - started);
                 return;
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
                 if (attempt < policy.maxRetries()) {
+                    stats.retried();
                     Duration wait = policy.backoff(attempt + 1);
                     LOG.warn("engine '{}': the listener threw {} on {}; retry {} of {} in {}", config.name(), e, what,
                             attempt + 1, policy.maxRetries(), wait);
@@ -340,6 +368,7 @@ final class Delivery implements EngineDriver.RecordHandler {
             } else {
                 handler.acceptMessage((LogicalMessage) event, cause);
             }
+            stats.deadLettered();
             LOG.warn("engine '{}': {} handed to the dead-letter handler after {}", config.name(), what, cause.toString());
         } catch (InterruptedException e) {
             throw e;

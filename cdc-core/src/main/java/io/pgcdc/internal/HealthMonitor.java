@@ -22,11 +22,18 @@ public final class HealthMonitor {
         void checked(String problem, long slotLagBytes);
     }
 
+    /** Checks in a row an inactive slot is tolerated before it first streams. */
+    static final int STARTUP_GRACE_CHECKS = 5;
+
     private final CdcConfig config;
     private final Duration interval;
     private final Observer observer;
     private final Thread thread;
     private volatile boolean stopped;
+    /** Whether the slot was seen streaming since the monitor started. */
+    private boolean streamedOnce;
+    /** Checks in a row that found the slot inactive before it ever streamed. */
+    private int inactiveBeforeStreaming;
 
     /** Creates the monitor; nothing runs until {@link #start()}. */
     public HealthMonitor(CdcConfig config, Duration interval, Observer observer) {
@@ -48,6 +55,18 @@ public final class HealthMonitor {
         thread.interrupt();
     }
 
+    /**
+     * The problem an inactive slot means. Between the end of a snapshot and the start of streaming the
+     * slot is briefly inactive: before the slot has ever streamed, that is only a problem once it lasts
+     * {@link #STARTUP_GRACE_CHECKS} checks in a row (no false "reconnecting" right after a snapshot).
+     */
+    private String notActive() {
+        if (!streamedOnce && ++inactiveBeforeStreaming < STARTUP_GRACE_CHECKS) {
+            return null;
+        }
+        return "replication slot '" + config.slotName() + "' is not active: the stream is down";
+    }
+
     private void run() {
         StreamingProbe probe = null;
         try {
@@ -60,7 +79,10 @@ public final class HealthMonitor {
                     }
                     boolean capturing = probe.isCapturing();
                     lag = probe.lagBytes();
-                    problem = capturing ? null : "replication slot '" + config.slotName() + "' is not active: the stream is down";
+                    problem = capturing ? null : notActive();
+                    if (probe.isSlotActive()) {
+                        streamedOnce = true;
+                    }
                 } catch (SQLException | CdcException e) {
                     if (probe != null) {
                         probe.close();

@@ -20,16 +20,17 @@ public final class StreamingProbe implements AutoCloseable {
 
     private final CdcConfig config;
     private final Connection connection;
-    private final PreparedStatement slotActive;
+    private final PreparedStatement slotQuery;
+    private boolean slotActive;
     private final ObjectName snapshotMetrics;
 
     private StreamingProbe(CdcConfig config) throws SQLException, JMException {
         this.config = config;
         this.connection = Preflight.openConnection(config);
         // Lag: WAL the server keeps for this slot beyond what the engine confirmed.
-        this.slotActive = connection.prepareStatement("SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)"
+        this.slotQuery = connection.prepareStatement("SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)"
                 + " FROM pg_replication_slots WHERE slot_name = ?");
-        this.slotActive.setString(1, config.slotName());
+        this.slotQuery.setString(1, config.slotName());
         this.snapshotMetrics = new ObjectName("debezium.postgres:type=connector-metrics,context=snapshot,server="
                 + config.name() + ",*");
     }
@@ -47,16 +48,23 @@ public final class StreamingProbe implements AutoCloseable {
 
     /** Whether the slot is active or the snapshot runs; also reads the slot's lag. */
     public boolean isCapturing() throws SQLException {
-        try (ResultSet rs = slotActive.executeQuery()) {
+        slotActive = false;
+        try (ResultSet rs = slotQuery.executeQuery()) {
             if (rs.next()) {
                 long lag = rs.getLong(2);
                 lagBytes = rs.wasNull() ? -1 : lag;
                 if (rs.getBoolean(1)) {
+                    slotActive = true;
                     return true;
                 }
             }
         }
         return isSnapshotRunning();
+    }
+
+    /** Whether the last {@link #isCapturing()} found the slot itself streaming (not only a snapshot running). */
+    public boolean isSlotActive() {
+        return slotActive;
     }
 
     /** Bytes of WAL the server keeps for the slot beyond its confirmed position, as of the last check; -1 when unknown. */
