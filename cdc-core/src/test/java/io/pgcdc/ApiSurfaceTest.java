@@ -73,6 +73,21 @@ class ApiSurfaceTest {
         assertThat(users).as("public-package classes that import io.pgcdc.internal").isEmpty();
     }
 
+    @Test
+    void onlyCdcMetricsNeedsMicrometerSoAnApplicationWithoutItLoadsNone() throws IOException {
+        List<String> users = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(CLASSES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".class")).collect(Collectors.toList())) {
+                String name = CLASSES.relativize(file).toString().replace(".class", "");
+                if (new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains("io/micrometer/")) {
+                    users.add(name);
+                }
+            }
+        }
+        assertThat(users).as("classes that reference Micrometer").isNotEmpty()
+                .allMatch(n -> n.equals("CdcMetrics") || n.startsWith("CdcMetrics$"));
+    }
+
     private static boolean isApi(int modifiers) {
         return Modifier.isPublic(modifiers) || Modifier.isProtected(modifiers);
     }

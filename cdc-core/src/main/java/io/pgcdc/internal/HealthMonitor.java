@@ -22,18 +22,16 @@ public final class HealthMonitor {
         void checked(String problem, long slotLagBytes);
     }
 
-    /** Checks in a row an inactive slot is tolerated before it first streams. */
-    static final int STARTUP_GRACE_CHECKS = 5;
+    /** Checks an inactive slot is tolerated for after a check that saw a snapshot running, or after the start. */
+    static final int GRACE_CHECKS = 2;
 
     private final CdcConfig config;
     private final Duration interval;
     private final Observer observer;
     private final Thread thread;
     private volatile boolean stopped;
-    /** Whether the slot was seen streaming since the monitor started. */
-    private boolean streamedOnce;
-    /** Checks in a row that found the slot inactive before it ever streamed. */
-    private int inactiveBeforeStreaming;
+    /** Checks that may still find the slot inactive without a problem: right after a snapshot (or the start). */
+    private int graceLeft = GRACE_CHECKS;
 
     /** Creates the monitor; nothing runs until {@link #start()}. */
     public HealthMonitor(CdcConfig config, Duration interval, Observer observer) {
@@ -57,11 +55,13 @@ public final class HealthMonitor {
 
     /**
      * The problem an inactive slot means. Between the end of a snapshot and the start of streaming the
-     * slot is briefly inactive: before the slot has ever streamed, that is only a problem once it lasts
-     * {@link #STARTUP_GRACE_CHECKS} checks in a row (no false "reconnecting" right after a snapshot).
+     * slot is briefly inactive: right after a check that saw the snapshot running (or right after the
+     * start, which may follow a snapshot that just ended), that is a problem only once it lasts more than
+     * {@link #GRACE_CHECKS} checks (no false "reconnecting" after a snapshot).
      */
     private String notActive() {
-        if (!streamedOnce && ++inactiveBeforeStreaming < STARTUP_GRACE_CHECKS) {
+        if (graceLeft > 0) {
+            graceLeft--;
             return null;
         }
         return "replication slot '" + config.slotName() + "' is not active: the stream is down";
@@ -79,10 +79,12 @@ public final class HealthMonitor {
                     }
                     boolean capturing = probe.isCapturing();
                     lag = probe.lagBytes();
-                    problem = capturing ? null : notActive();
                     if (probe.isSlotActive()) {
-                        streamedOnce = true;
+                        graceLeft = 0;
+                    } else if (capturing) {
+                        graceLeft = GRACE_CHECKS;
                     }
+                    problem = capturing ? null : notActive();
                 } catch (SQLException | CdcException e) {
                     if (probe != null) {
                         probe.close();
