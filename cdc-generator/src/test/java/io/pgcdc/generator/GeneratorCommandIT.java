@@ -35,8 +35,31 @@ class GeneratorCommandIT {
     void helpListsTheOptions() throws Exception {
         ChildJvm.Result r = run(Map.of(), "--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("--url", "--user", "--password-env", "--password", "--count", "--duration", "--rate",
+        assertThat(r.out()).contains("--url", "--host", "--port", "--database", "--user", "--password-env", "--password", "--count", "--duration", "--rate",
                 "--rows-per-transaction", "--mix", "--seed", "--verbose");
+    }
+
+    @Test
+    void hostPortAndDatabaseNameTheDatabaseAsTheExamplesTakeIt(TestDatabase db) throws Exception {
+        ChildJvm.Result r = run(Map.of("PGPASSWORD", db.password()), "--host", db.host(), "--port", Integer.toString(db.port()),
+                "--database", db.name(), "--user", db.user(), "--count", "100");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("wrote ");
+        assertThat(db.queryLong("SELECT count(*) FROM transactions")).isPositive();
+    }
+
+    @Test
+    void urlAndHostAreMutuallyExclusive(TestDatabase db) throws Exception {
+        ChildJvm.Result r = run(Map.of(), "--host", db.host(), "--url", db.jdbcUrl(), "--count", "10");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--url=JDBC_URL", "--host=<host>", "are mutually exclusive");
+    }
+
+    @Test
+    void versionPrintsTheVersion() throws Exception {
+        ChildJvm.Result r = run(Map.of(), "-V");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out().strip()).matches("pgcdc-generator \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
     }
 
     @Test

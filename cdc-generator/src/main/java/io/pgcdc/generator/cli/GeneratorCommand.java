@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,8 +31,11 @@ import picocli.CommandLine.Option;
                 + "--count 100000 --rate 2000"})
 public final class GeneratorCommand implements Callable<Integer> {
 
-    @Option(names = "--url", paramLabel = "JDBC_URL", description = "database to write to (default: ${DEFAULT-VALUE})")
-    String url = "jdbc:postgresql://localhost:5432/postgres";
+    /** The database written to when neither {@code --url} nor {@code --host} is given. */
+    static final String DEFAULT_URL = "jdbc:postgresql://localhost:5432/postgres";
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Server server;
 
     @Option(names = "--user", description = "user to connect as (default: ${DEFAULT-VALUE})")
     String user = "postgres";
@@ -82,6 +86,34 @@ public final class GeneratorCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The database: a JDBC URL, or host, port and database; not both. */
+    static final class Server {
+        @ArgGroup(exclusive = false)
+        Url url;
+
+        @ArgGroup(exclusive = false)
+        Parts parts;
+    }
+
+    /** {@code --url}, in a group of its own so that picocli names both sides when it is given with {@code --host}. */
+    static final class Url {
+        @Option(names = "--url", required = true, paramLabel = "JDBC_URL",
+                description = "database to write to, instead of --host, --port and --database (default: " + DEFAULT_URL + ")")
+        String url;
+    }
+
+    /** {@code --host}, {@code --port} and {@code --database}. */
+    static final class Parts {
+        @Option(names = "--host", required = true, description = "PostgreSQL host, instead of --url")
+        String host;
+
+        @Option(names = "--port", defaultValue = "5432", description = "PostgreSQL port (default: ${DEFAULT-VALUE})")
+        int port;
+
+        @Option(names = "--database", defaultValue = "postgres", description = "database (default: ${DEFAULT-VALUE})")
+        String database;
+    }
+
     /** Runs the command and exits with its code. */
     public static void main(String[] args) {
         System.exit(execute(args));
@@ -113,7 +145,7 @@ public final class GeneratorCommand implements Callable<Integer> {
     public Integer call() {
         Workload workload = workload();
         TransactionGenerator generator = TransactionGenerator.builder()
-                .jdbcUrl(url).user(user).password(password()).createTable(!noCreateTable).build();
+                .jdbcUrl(url()).user(user).password(password()).createTable(!noCreateTable).build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = !quiet && System.console() != null;
@@ -175,6 +207,17 @@ public final class GeneratorCommand implements Callable<Integer> {
         return message.replace("rowsPerTransaction", "--rows-per-transaction").replace("count must", "--count must")
                 .replace("duration must", "--duration must").replace("rate must", "--rate must").replace("mix must", "--mix must")
                 .replace("set count or duration", "set --count or --duration").replace("mix needs", "--mix needs");
+    }
+
+    private String url() {
+        if (server == null) {
+            return DEFAULT_URL;
+        }
+        if (server.url != null) {
+            return server.url.url;
+        }
+        String host = server.parts.host.contains(":") && !server.parts.host.startsWith("[") ? "[" + server.parts.host + "]" : server.parts.host;
+        return "jdbc:postgresql://" + host + ":" + server.parts.port + "/" + server.parts.database;
     }
 
     private String password() {
