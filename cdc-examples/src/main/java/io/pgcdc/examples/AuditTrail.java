@@ -15,7 +15,6 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Option;
  * UPDATE ({@code modified_by}, {@code modified_at}, {@code change_info}), read from the change stream
  * instead of polling the table.
  */
-@Command(name = "AuditTrail", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "AuditTrail", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = "Prints an audit line for every update: when, who, and each changed column's old and new value.")
 public final class AuditTrail implements Callable<Integer> {
 
@@ -35,8 +34,11 @@ public final class AuditTrail implements Callable<Integer> {
     @Option(names = "--changes", description = "changes to write, half of them updates (default: ${DEFAULT-VALUE})")
     int changes = 400;
 
+    @Mixin
+    Cli.Verbose verbose;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new AuditTrail()).execute(args));
+        System.exit(Cli.execute(new AuditTrail(), args));
     }
 
     @Override
@@ -60,6 +62,7 @@ public final class AuditTrail implements Callable<Integer> {
                     .property("slot.drop.on.stop", "true") // a demo: leave no slot holding WAL behind
                     .build();
             GeneratorReport written;
+            System.out.println(Cli.capturing(config));
             try (CdcEngine engine = CdcEngine.create(config, auditor)) {
                 engine.start();
                 written = db.generator().run(Workload.builder().mix(40, 50, 10).count(changes).rate(200).rowsPerTransaction(10).build());

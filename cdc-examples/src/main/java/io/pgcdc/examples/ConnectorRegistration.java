@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  * {@value #PASSWORD_REFERENCE}, which the Connect worker resolves from its own environment through
  * Kafka's {@code EnvVarConfigProvider}.
  */
-@Command(name = "connector-registration", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "connector-registration", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = {"Prints the Kafka Connect registration (JSON) of the PostgreSQL connector, derived from the"
                 + " CdcConfig the embedded engine uses. The password is a reference that Connect resolves from"
                 + " the worker's environment variable " + ConnectorRegistration.PASSWORD_VARIABLE + ".", ""})

@@ -18,7 +18,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,7 +28,7 @@ import picocli.CommandLine.Option;
  * listener receives both inside that transaction, and relays the event only once the transaction's
  * commit arrives. A rolled-back transaction's event never arrives.
  */
-@Command(name = "Outbox", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "Outbox", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = "Writes orders with an outbox message each, in one transaction, and relays the messages on commit.")
 public final class Outbox implements Callable<Integer> {
 
@@ -39,8 +38,11 @@ public final class Outbox implements Callable<Integer> {
     @Option(names = "--orders", description = "orders to write (default: ${DEFAULT-VALUE})")
     int orders = 20;
 
+    @Mixin
+    Cli.Verbose verbose;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Outbox()).execute(args));
+        System.exit(Cli.execute(new Outbox(), args));
     }
 
     @Override
@@ -51,6 +53,7 @@ public final class Outbox implements Callable<Integer> {
             CdcConfig config = db.captureConfig("outbox").snapshotMode(SnapshotMode.NONE)
                     .property("slot.drop.on.stop", "true") // a demo: leave no slot holding WAL behind
                     .build();
+            System.out.println(Cli.capturing(config));
             try (CdcEngine engine = CdcEngine.create(config, relay)) {
                 engine.start();
                 write(db, orders);

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,7 +29,7 @@ import picocli.CommandLine.Option;
  * same process. Starts the engine, runs the generator, prints every change, then checks that every
  * change the generator committed was received, and exits 1 if one is missing.
  */
-@Command(name = "QuickStart", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "QuickStart", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = "Writes fake transactions and prints each change as the engine delivers it; exits 1 unless all arrive.")
 public final class QuickStart implements Callable<Integer> {
 
@@ -46,8 +45,11 @@ public final class QuickStart implements Callable<Integer> {
     @Option(names = "--quiet", description = "print only the summary")
     boolean quiet;
 
+    @Mixin
+    Cli.Verbose verbose;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new QuickStart()).execute(args));
+        System.exit(Cli.execute(new QuickStart(), args));
     }
 
     @Override
@@ -61,6 +63,7 @@ public final class QuickStart implements Callable<Integer> {
                     .build();
 
             GeneratorReport written;
+            System.out.println(Cli.capturing(config));
             try (CdcEngine engine = CdcEngine.create(config, received)) {
                 engine.start();
                 System.out.println("engine streaming; writing " + changes + " changes at " + (long) rate + "/s");
@@ -68,7 +71,7 @@ public final class QuickStart implements Callable<Integer> {
                         .build());
                 received.awaitAtLeast(written.total(), Duration.ofSeconds(60));
                 if (engine.failure().isPresent()) {
-                    System.out.println("engine failed: " + engine.failure().get().getMessage());
+                    System.err.println(Cli.errorLine(engine.failure().get()));
                     return 1;
                 }
             }

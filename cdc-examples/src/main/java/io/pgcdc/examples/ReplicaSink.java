@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,10 +31,11 @@ import picocli.CommandLine.Option;
  * this process is killed: the replica's writes and {@link SinkProgress} commit in one transaction, so
  * a change the engine delivers again after a crash is recognised and skipped. By default a whole
  * {@link ChangeBatch} (whole source transactions, up to the batch size) is applied in one replica
- * transaction; {@code --per-event} applies each change in its own. Runs until Ctrl-C.
+ * transaction; {@code --per-event} applies each change in its own. Runs until Ctrl-C or SIGTERM, then
+ * closes the engine and exits 0.
  */
-@Command(name = "ReplicaSink", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Replicates public.transactions into another database, exactly once; runs until Ctrl-C.")
+@Command(name = "ReplicaSink", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+        description = "Replicates public.transactions into another database, exactly once; runs until Ctrl-C or SIGTERM (exit 0).")
 public final class ReplicaSink implements Callable<Integer> {
 
     /** The replicated columns, in table order. */
@@ -44,7 +45,10 @@ public final class ReplicaSink implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(names = "--replica-database", required = true, description = "database on the same server to replicate into")
+    @Option(names = "--apply-sql", description = ConnectionOptions.APPLY_SQL)
+    boolean applySql;
+
+    @Option(names = "--replica-database", required = true, description = "database on the same server to replicate into (created on the embedded server)")
     String replicaDatabase;
 
     @Option(names = "--offsets", paramLabel = "FILE", description = "offsets file (default: none; the replica's progress still prevents repeats)")
@@ -53,29 +57,36 @@ public final class ReplicaSink implements Callable<Integer> {
     @Option(names = "--per-event", description = "one replica transaction per change instead of one per batch")
     boolean perEvent;
 
+    @Mixin
+    Cli.Verbose verbose;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ReplicaSink()).execute(args));
+        System.exit(Cli.execute(new ReplicaSink(), args));
     }
 
     @Override
     public Integer call() throws Exception {
-        try (DemoDatabase db = connection.open(connection.embedded()); Connection replica = replica(db)) {
+        try (DemoDatabase db = connection.open(applySql); Connection replica = replica(db)) {
+            System.out.println("PostgreSQL: " + db.describe());
             CdcConfig.Builder config = db.captureConfig("replica_sink").snapshotMode(SnapshotMode.INITIAL);
             if (offsets != null) {
                 config.offsetStore(OffsetStore.file(offsets));
             }
             CountDownLatch stop = new CountDownLatch(1);
             try (CdcEngine engine = engine(config.build(), replica, perEvent)) {
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    engine.close();
-                    stop.countDown();
-                }, "replica-sink-shutdown"));
+                System.out.println(Cli.capturing(engine.config()));
+                Cli.stopOnSignal(stop, engine);
                 engine.start();
                 System.out.println("replicating into " + replicaDatabase);
-                while (!stop.await(200, java.util.concurrent.TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
-                    // The engine works on its own thread; this one waits for Ctrl-C.
+                while (!stop.await(200, TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
+                    // The engine works on its own thread; this one waits for Ctrl-C or SIGTERM.
                 }
-                return engine.failure().isPresent() ? 1 : 0;
+                engine.close();
+                if (engine.failure().isPresent()) {
+                    System.err.println(Cli.errorLine(engine.failure().get()));
+                    return 1;
+                }
+                return 0;
             }
         }
     }
@@ -103,6 +114,12 @@ public final class ReplicaSink implements Callable<Integer> {
         Properties props = new Properties();
         props.setProperty("user", db.user);
         props.setProperty("password", db.password);
+        if (connection.embedded()) {
+            // The embedded server starts empty: the replica database comes with it.
+            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), props); Statement s = c.createStatement()) {
+                s.execute("CREATE DATABASE \"" + replicaDatabase.replace("\"", "\"\"") + "\"");
+            }
+        }
         return DriverManager.getConnection("jdbc:postgresql://" + db.host + ":" + db.port + "/" + replicaDatabase, props);
     }
 

@@ -12,6 +12,8 @@ import io.pgcdc.Row;
 import io.pgcdc.SnapshotMode;
 import io.pgcdc.SourcePosition;
 import io.pgcdc.generator.Workload;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,14 +36,18 @@ import picocli.CommandLine.Option;
  * {@code tail -f} for tables: every change as one JSON object per line on stdout (id, op, table, key,
  * before, after, source position), for pipes and scripts; {@code id} is the event's idempotency key, the
  * same when a restart repeats it. With {@code --offsets} it resumes where the
- * last run stopped. Logs go to stderr, so stdout holds only JSON.
+ * last run stopped; Ctrl-C or SIGTERM closes the engine, storing the offsets, and exits 0. Logs go to
+ * stderr, so stdout holds only JSON.
  */
-@Command(name = "Tail", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Streams changes as JSON lines on stdout; resumable with --offsets. Ctrl-C stops it cleanly.")
+@Command(name = "Tail", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+        description = "Streams changes as JSON lines on stdout; resumable with --offsets. Ctrl-C or SIGTERM stops it cleanly (exit 0).")
 public final class Tail implements Callable<Integer> {
 
     @Mixin
     ConnectionOptions connection;
+
+    @Option(names = "--apply-sql", description = ConnectionOptions.APPLY_SQL)
+    boolean applySql;
 
     @Option(names = "--tables", split = ",", description = "schema.table,... to capture (default: public.transactions)")
     List<String> tables = List.of("public.transactions");
@@ -49,7 +55,7 @@ public final class Tail implements Callable<Integer> {
     @Option(names = "--name", description = "engine name, and so the slot's (default: ${DEFAULT-VALUE})")
     String name = "tail";
 
-    @Option(names = "--publication", description = "an existing publication to read (default: one created for --tables)")
+    @Option(names = "--publication", description = "an existing publication to read (default: sql/'s for its table once applied, else one created for --tables)")
     String publication;
 
     @Option(names = "--offsets", paramLabel = "FILE", description = "offsets file: a later run resumes after the last line printed")
@@ -65,53 +71,48 @@ public final class Tail implements Callable<Integer> {
             description = "write N fake changes once streaming (default: 1000 on the embedded server, else 0); then stop after them")
     Integer generate;
 
+    @Mixin
+    Cli.Verbose verbose;
+
     private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN).build();
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Tail()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+        System.exit(Cli.execute(new Tail(), args));
     }
 
     @Override
     public Integer call() throws Exception {
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
         int toGenerate = generate != null ? generate : connection.embedded() ? 1_000 : 0;
         long stopAfter = maxEvents > 0 ? maxEvents : toGenerate;
-        try (DemoDatabase db = connection.open(connection.embedded())) {
+        try (DemoDatabase db = connection.open(applySql)) {
             System.err.println("PostgreSQL: " + db.describe());
             AtomicLong printed = new AtomicLong();
-            CountDownLatch enough = new CountDownLatch(1);
+            CountDownLatch stop = new CountDownLatch(1);
             ChangeListener printer = new ChangeListener() {
                 @Override
                 public void onChange(ChangeEvent event) throws Exception {
                     out.println(JSON.writeValueAsString(toJson(event)));
                     out.flush();
                     if (stopAfter > 0 && printed.incrementAndGet() >= stopAfter) {
-                        enough.countDown();
+                        stop.countDown();
                     }
                 }
             };
-            try (CdcEngine engine = CdcEngine.create(config(db), printer)) {
-                Thread onCtrlC = new Thread(() -> {
-                    engine.close();
-                    enough.countDown();
-                }, "tail-shutdown");
-                Runtime.getRuntime().addShutdownHook(onCtrlC);
+            CdcConfig config = config(db, connection.embedded() || applySql);
+            System.err.println(Cli.capturing(config));
+            try (CdcEngine engine = CdcEngine.create(config, printer)) {
+                Cli.stopOnSignal(stop, engine);
                 engine.start();
                 if (toGenerate > 0) {
                     db.generator().run(Workload.builder().count(toGenerate).rate(500).rowsPerTransaction(10).build());
                 }
-                while (!enough.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                    if (engine.state().isTerminal()) {
-                        break;
-                    }
+                while (!stop.await(200, TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
+                    // The engine prints on its own thread; this one waits for enough events, Ctrl-C or SIGTERM.
                 }
-                try {
-                    Runtime.getRuntime().removeShutdownHook(onCtrlC);
-                } catch (IllegalStateException shuttingDown) {
-                    // Ctrl-C: the hook closes the engine.
-                }
+                engine.close();
                 if (engine.failure().isPresent()) {
-                    System.err.println("error: " + engine.failure().get().getMessage());
+                    System.err.println(Cli.errorLine(engine.failure().get()));
                     return 1;
                 }
             }
@@ -119,8 +120,9 @@ public final class Tail implements Callable<Integer> {
         return 0;
     }
 
-    private CdcConfig config(DemoDatabase db) {
-        CdcConfig.Builder b = connection.embedded() && tables.equals(List.of("public.transactions")) ? db.captureConfig(name)
+    /** The {@code sql/} publication and role when {@code sql/} was applied and the table is its; else a publication of {@code --tables}. */
+    private CdcConfig config(DemoDatabase db, boolean sqlApplied) {
+        CdcConfig.Builder b = sqlApplied && tables.equals(List.of("public.transactions")) ? db.captureConfig(name)
                 : CdcConfig.builder().name(name).host(db.host).port(db.port).database(db.database)
                         .user(db.captureUser).password(db.capturePassword);
         b.tables(tables.toArray(String[]::new)).snapshotMode(snapshot);
