@@ -4,7 +4,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcEngine;
-import io.pgcdc.CdcException;
 import io.pgcdc.CdcMetrics;
 import io.pgcdc.SnapshotMode;
 import io.pgcdc.generator.GeneratorException;
@@ -32,7 +31,7 @@ import sun.misc.Signal;
  * <p>The listener never waits for a browser: each change is offered to every open page's bounded queue,
  * and a page that falls behind loses its oldest messages ({@link DashboardServer}).
  */
-@Command(name = "Dashboard", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "Dashboard", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = "Serves a live page of the captured changes, with charts and /metrics; Ctrl-C stops it cleanly.")
 public final class Dashboard implements Callable<Integer> {
 
@@ -55,8 +54,11 @@ public final class Dashboard implements Callable<Integer> {
     @Option(names = "--name", description = "engine name, and so the slot's (default: ${DEFAULT-VALUE})")
     String name = "dashboard";
 
+    @Mixin
+    Cli.Verbose verbose;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Dashboard()).execute(args));
+        System.exit(Cli.execute(new Dashboard(), args));
     }
 
     @Override
@@ -92,8 +94,10 @@ public final class Dashboard implements Callable<Integer> {
             return 1;
         } catch (IOException | RuntimeException e) {
             // A CdcException says what to fix; the others (sql/ not applied, say) name what failed.
-            String message = e.getMessage() == null ? e.toString() : e.getMessage().strip().replaceAll("\\s*\\R\\s*", " ");
-            System.err.println("error: " + message + (e instanceof CdcException ? " (reason: " + ((CdcException) e).reason() + ")" : ""));
+            System.err.println(Cli.errorLine(e));
+            if (verbose.verbose) {
+                e.printStackTrace();
+            }
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -147,7 +151,7 @@ public final class Dashboard implements Callable<Integer> {
         while (!stop.await(500, TimeUnit.MILLISECONDS)) {
             if (!reported && engine.state() == CdcEngine.State.FAILED) {
                 reported = true;
-                System.err.println("engine failed: " + engine.failure().map(Throwable::getMessage).orElse("unknown")
+                System.err.println(engine.failure().map(Cli::errorLine).orElse("error: the engine failed")
                         + " (the page shows it until Ctrl-C)");
             }
         }

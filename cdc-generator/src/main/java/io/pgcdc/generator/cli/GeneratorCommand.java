@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  * {@code pgcdc-generator}: writes fake financial transactions into PostgreSQL from the command line.
  * Exit codes: 0 done, 1 failed (the message says why and what was committed), 2 bad options.
  */
-@Command(name = "pgcdc-generator", mixinStandardHelpOptions = true, version = "pgcdc-generator 0.1.0-SNAPSHOT",
+@Command(name = "pgcdc-generator", mixinStandardHelpOptions = true, versionProvider = GeneratorCommand.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = {"Writes realistic fake financial transactions (inserts, updates of amounts, deletes) into the"
                 + " transactions table, creating it from sql/010_transactions.sql when missing."
@@ -270,6 +270,20 @@ public final class GeneratorCommand implements Callable<Integer> {
             p.eta().ifPresent(eta -> line.append(String.format(Locale.ROOT, "  ETA %d:%02d", eta.toMinutes(), eta.toSecondsPart())));
             err.print(line.append("\033[K"));
             err.flush();
+        }
+    }
+
+    /** {@code -V}: the version Maven wrote into {@code version.properties} when it built the generator. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = GeneratorCommand.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"pgcdc-generator " + p.getProperty("version", "(unknown version)")};
         }
     }
 }
