@@ -53,7 +53,6 @@ final class ConnectWorker implements AutoCloseable {
         worker.put("config.providers.env.class", EnvVarConfigProvider.class.getName());
         worker.put("config.providers.env.param.allowlist.pattern", allowedVariable);
         worker.put("topic.creation.enable", "true");
-        worker.put("offset.flush.interval.ms", "1000");
 
         Properties broker = new Properties();
         // The registration names no topic.creation.* settings: the change topic comes from the broker's auto-creation,
