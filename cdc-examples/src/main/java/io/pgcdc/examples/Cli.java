@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,6 +113,22 @@ final class Cli {
                 stop.countDown();
             }, "pgcdc-examples-shutdown"));
         }
+    }
+
+    /**
+     * Waits on the calling thread until Ctrl-C or SIGTERM ({@link #stopOnSignal}) or the engine's end, then
+     * closes the engine (its offsets stored) and returns the exit code: 0, or 1 after printing why it failed.
+     */
+    static int awaitStop(CountDownLatch stop, CdcEngine engine) throws InterruptedException {
+        while (!stop.await(200, TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
+            // The engine works on its own threads; this one only waits.
+        }
+        engine.close();
+        if (engine.failure().isPresent()) {
+            System.err.println(errorLine(engine.failure().get()));
+            return 1;
+        }
+        return 0;
     }
 
     /** {@code --verbose}: lets through the INFO logs that {@code logback.xml} holds back. */

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -78,15 +77,7 @@ public final class ReplicaSink implements Callable<Integer> {
                 Cli.stopOnSignal(stop, engine);
                 engine.start();
                 System.out.println("replicating into " + replicaDatabase);
-                while (!stop.await(200, TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
-                    // The engine works on its own thread; this one waits for Ctrl-C or SIGTERM.
-                }
-                engine.close();
-                if (engine.failure().isPresent()) {
-                    System.err.println(Cli.errorLine(engine.failure().get()));
-                    return 1;
-                }
-                return 0;
+                return Cli.awaitStop(stop, engine);
             }
         }
     }

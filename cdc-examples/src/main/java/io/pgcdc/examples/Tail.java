@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -107,17 +106,10 @@ public final class Tail implements Callable<Integer> {
                 if (toGenerate > 0) {
                     db.generator().run(Workload.builder().count(toGenerate).rate(500).rowsPerTransaction(10).build());
                 }
-                while (!stop.await(200, TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
-                    // The engine prints on its own thread; this one waits for enough events, Ctrl-C or SIGTERM.
-                }
-                engine.close();
-                if (engine.failure().isPresent()) {
-                    System.err.println(Cli.errorLine(engine.failure().get()));
-                    return 1;
-                }
+                // The listener counts stop down after enough events; Ctrl-C and SIGTERM do too.
+                return Cli.awaitStop(stop, engine);
             }
         }
-        return 0;
     }
 
     /** The {@code sql/} publication and role when {@code sql/} was applied and the table is its; else a publication of {@code --tables}. */
