@@ -454,12 +454,9 @@ public final class EngineDriver {
      * message), and at the last commit's LSN.
      */
     static boolean isBetweenTransactions(Map<String, ?> offset) {
-        if (offset == null || offset.containsKey("snapshot") || offset.containsKey("last_snapshot_record")) {
-            return false;
-        }
-        Object lsn = offset.get("lsn");
-        Object commit = offset.get("lsn_commit");
-        if (!(lsn instanceof Number) || !(commit instanceof Number) || ((Number) lsn).longValue() != ((Number) commit).longValue()) {
+        Long lsn = streamedLsn(offset);
+        Object commit = offset == null ? null : offset.get("lsn_commit");
+        if (lsn == null || !(commit instanceof Number) || lsn != ((Number) commit).longValue()) {
             return false;
         }
         return "COMMIT".equals(offset.get("messageType")) || !offset.containsKey("transaction_id");
@@ -467,7 +464,11 @@ public final class EngineDriver {
 
     /** The LSN of a streamed record (not a snapshot read), or {@code null}. */
     private static Long streamedLsn(SourceRecord record) {
-        Map<String, ?> offset = record.sourceOffset();
+        return streamedLsn(record.sourceOffset());
+    }
+
+    /** The LSN of a streamed record's offset (not a snapshot read's), or {@code null}. */
+    private static Long streamedLsn(Map<String, ?> offset) {
         if (offset == null || offset.containsKey("snapshot") || offset.containsKey("last_snapshot_record")) {
             return null;
         }

@@ -5,10 +5,8 @@ import io.pgcdc.CdcException;
 import io.pgcdc.FailureReason;
 import io.pgcdc.OffsetStore;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -20,8 +18,6 @@ import java.util.OptionalLong;
 
 /** Checks an engine's offset store before Debezium starts, so that a bad one fails {@code start()} clearly. */
 public final class OffsetChecks {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private OffsetChecks() {
     }
@@ -45,36 +41,20 @@ public final class OffsetChecks {
 
     /**
      * The position Debezium resumes streaming from for the engine named {@code engine}: the last
-     * completely processed LSN when stored, else the stored LSN. Keys are {@code ["<engine>", {...}]}.
+     * completely processed LSN when stored, else the stored LSN.
      */
     static OptionalLong streamingPosition(Map<ByteBuffer, ByteBuffer> offsets, String engine) {
         long position = -1;
-        for (Map.Entry<ByteBuffer, ByteBuffer> e : offsets.entrySet()) {
-            try {
-                JsonNode key = JSON.readTree(text(e.getKey()));
-                if (e.getValue() == null || !key.isArray() || !engine.equals(key.path(0).asText(null))) {
-                    continue;
-                }
-                JsonNode value = JSON.readTree(text(e.getValue()));
-                if (value.has("snapshot") || value.has("last_snapshot_record")) {
-                    continue;
-                }
-                JsonNode lsn = value.has("lsn_proc") ? value.get("lsn_proc") : value.get("lsn");
-                if (lsn != null && lsn.canConvertToLong()) {
-                    position = Math.max(position, lsn.asLong());
-                }
-            } catch (IOException ignored) {
-                // Not this engine's JSON: the offset store's own checks report corrupt content.
+        for (JsonNode value : new SafeFileOffsetStore.PartitionReader(offsets).offsets(engine)) {
+            if (value.has("snapshot") || value.has("last_snapshot_record")) {
+                continue;
+            }
+            JsonNode lsn = value.has("lsn_proc") ? value.get("lsn_proc") : value.get("lsn");
+            if (lsn != null && lsn.canConvertToLong()) {
+                position = Math.max(position, lsn.asLong());
             }
         }
         return position < 0 ? OptionalLong.empty() : OptionalLong.of(position);
-    }
-
-    private static String text(ByteBuffer buffer) {
-        ByteBuffer b = buffer.duplicate();
-        byte[] bytes = new byte[b.remaining()];
-        b.get(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     private static Map<ByteBuffer, ByteBuffer> prepareFile(Path file) {

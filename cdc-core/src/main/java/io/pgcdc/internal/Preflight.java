@@ -450,7 +450,7 @@ public final class Preflight {
         String sql = "SELECT s.plugin, s.database, s.active, s.active_pid, to_jsonb(s) ->> 'wal_status',"
                 + " (SELECT a.application_name || ' from ' || coalesce(host(a.client_addr), 'local socket')"
                 + "    FROM pg_stat_activity a WHERE a.pid = s.active_pid),"
-                + " (s.restart_lsn - '0/0')::text, s.restart_lsn::text"
+                + " s.restart_lsn::text"
                 + " FROM pg_replication_slots s WHERE s.slot_name = ?";
         boolean resumes = storedPosition.isPresent() && config.snapshotMode() != SnapshotMode.ALWAYS;
         try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -460,9 +460,7 @@ public final class Preflight {
                     if (resumes) {
                         throw new CdcException(FailureReason.SLOT_LOST, "replication slot '" + config.slotName()
                                 + "' does not exist, but engine '" + config.name() + "' has offsets that resume from it at LSN "
-                                + Lsn.of(storedPosition.getAsLong()) + ": the changes since then are lost to this engine; to"
-                                + " resynchronise, delete the engine's stored offsets (" + config.offsetStore()
-                                + ") and start with SnapshotMode.INITIAL");
+                                + Lsn.of(storedPosition.getAsLong()) + ": the changes since then are lost to this engine; " + resynchronise());
                     }
                     LOG.info("replication slot '{}' does not exist yet; it will be created", config.slotName());
                     return;
@@ -493,16 +491,20 @@ public final class Preflight {
                             + slot + "')) and start again with a snapshot to resynchronise");
                 }
                 String restart = rs.getString(7);
-                if (resumes && restart != null && new java.math.BigInteger(restart).longValue() > storedPosition.getAsLong()) {
+                if (resumes && restart != null && Lsn.parse(restart).asLong() > storedPosition.getAsLong()) {
                     // What Debezium's own check (restart_lsn after the stored position) would find.
-                    throw new CdcException(FailureReason.SLOT_LOST, "replication slot '" + slot + "' starts at LSN " + rs.getString(8)
+                    throw new CdcException(FailureReason.SLOT_LOST, "replication slot '" + slot + "' starts at LSN " + restart
                             + ", after the position engine '" + config.name() + "' resumes from (" + Lsn.of(storedPosition.getAsLong())
                             + "): the slot was recreated or advanced by someone else, and the changes in between are lost to this"
-                            + " engine; to resynchronise, delete the engine's stored offsets (" + config.offsetStore()
-                            + ") and start with SnapshotMode.INITIAL");
+                            + " engine; " + resynchronise());
                 }
             }
         }
+    }
+
+    /** What to do when the stored offsets resume from WAL the slot no longer holds. */
+    private String resynchronise() {
+        return "to resynchronise, delete the engine's stored offsets (" + config.offsetStore() + ") and start with SnapshotMode.INITIAL";
     }
 
     private static String queryString(Connection c, String sql) throws SQLException {

@@ -13,8 +13,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32C;
@@ -92,18 +94,42 @@ public final class SafeFileOffsetStore extends MemoryOffsetBackingStore {
         Set<Map<String, Object>> partitions(String connectorName) {
             Set<Map<String, Object>> partitions = new HashSet<>();
             for (ByteBuffer key : data.keySet()) {
-                try {
-                    JsonNode node = JSON.readTree(bytes(key));
-                    if (node.isArray() && node.size() == 2 && connectorName.equals(node.get(0).asText()) && node.get(1).isObject()) {
-                        @SuppressWarnings("unchecked")
-                        Map<String, Object> partition = JSON.convertValue(node.get(1), Map.class);
-                        partitions.add(partition);
-                    }
-                } catch (IOException e) {
-                    // A key in another format is not a Connect partition of this connector.
+                JsonNode partition = partition(key, connectorName);
+                if (partition != null) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> map = JSON.convertValue(partition, Map.class);
+                    partitions.add(map);
                 }
             }
             return partitions;
+        }
+
+        /** The stored offsets of the connector's partitions, as JSON; entries that are not JSON are left out. */
+        List<JsonNode> offsets(String connectorName) {
+            List<JsonNode> offsets = new ArrayList<>();
+            for (Map.Entry<ByteBuffer, ByteBuffer> e : data.entrySet()) {
+                if (e.getValue() != null && partition(e.getKey(), connectorName) != null) {
+                    try {
+                        offsets.add(JSON.readTree(bytes(e.getValue())));
+                    } catch (IOException notJson) {
+                        // Not an offset Connect wrote.
+                    }
+                }
+            }
+            return offsets;
+        }
+
+        /** The partition a key names when it is the connector's, else null. */
+        private static JsonNode partition(ByteBuffer key, String connectorName) {
+            try {
+                JsonNode node = JSON.readTree(bytes(key));
+                if (node.isArray() && node.size() == 2 && connectorName.equals(node.get(0).asText()) && node.get(1).isObject()) {
+                    return node.get(1);
+                }
+            } catch (IOException e) {
+                // A key in another format is not a Connect partition of this connector.
+            }
+            return null;
         }
     }
 
