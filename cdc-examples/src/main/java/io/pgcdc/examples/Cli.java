@@ -93,6 +93,21 @@ final class Cli {
      * counts {@code stop} down instead, and the exit code is the JVM's.
      */
     static void stopOnSignal(CountDownLatch stop, CdcEngine engine) {
+        if (!stopOnSignal(stop)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                engine.close();
+                stop.countDown();
+            }, "pgcdc-examples-shutdown"));
+        }
+    }
+
+    /**
+     * Makes the first Ctrl-C or SIGTERM count {@code stop} down instead of ending the JVM; a second one
+     * exits at once (130 or 143).
+     *
+     * @return false where the JVM lets no signal be handled ({@code -Xrs}, or a platform without them)
+     */
+    static boolean stopOnSignal(CountDownLatch stop) {
         boolean handled = true;
         for (String name : List.of("INT", "TERM")) {
             try {
@@ -103,16 +118,10 @@ final class Cli {
                     stop.countDown();
                 });
             } catch (IllegalArgumentException unavailable) {
-                // -Xrs, or a platform without this signal.
                 handled = false;
             }
         }
-        if (!handled) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                engine.close();
-                stop.countDown();
-            }, "pgcdc-examples-shutdown"));
-        }
+        return handled;
     }
 
     /**

@@ -11,7 +11,6 @@ import io.pgcdc.generator.TransactionGenerator;
 import io.pgcdc.generator.Workload;
 import java.io.IOException;
 import java.net.BindException;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -20,7 +19,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
 
 /**
  * A live web page of what the engine captures: the latest changes in a table, pushed to the browser
@@ -64,7 +62,9 @@ public final class Dashboard implements Callable<Integer> {
     @Override
     public Integer call() {
         CountDownLatch stop = new CountDownLatch(1);
-        stopOnSignal(stop);
+        // The main thread closes the engine (its slot dropped) before the embedded PostgreSQL stops, which a
+        // shutdown hook could not order; without signals, the JVM's shutdown hooks clean up.
+        Cli.stopOnSignal(stop);
         try (DashboardServer server = DashboardServer.bind(httpBind, httpPort);
              DemoDatabase db = connection.open(true)) {
             System.out.println("PostgreSQL: " + db.describe());
@@ -105,26 +105,6 @@ public final class Dashboard implements Callable<Integer> {
         }
         System.out.println("dashboard stopped: engine closed, server stopped");
         return 0;
-    }
-
-    /**
-     * Makes Ctrl-C or SIGTERM count {@code stop} down instead of ending the JVM: the main thread then
-     * closes the engine (its slot dropped) before the embedded PostgreSQL stops, which a shutdown hook
-     * could not order. A second signal exits at once.
-     */
-    private static void stopOnSignal(CountDownLatch stop) {
-        try {
-            for (String name : List.of("INT", "TERM")) {
-                Signal.handle(new Signal(name), signal -> {
-                    if (stop.getCount() == 0) {
-                        System.exit(128 + signal.getNumber());
-                    }
-                    stop.countDown();
-                });
-            }
-        } catch (IllegalArgumentException signalsUnavailable) {
-            // -Xrs, or a platform without these signals: Ctrl-C ends the JVM, and the shutdown hooks clean up.
-        }
     }
 
     /** Writes fake transactions until stopped; a failure is reported and the page keeps watching. */
