@@ -96,7 +96,8 @@ public final class CdcMetrics implements MeterBinder {
     private final class Recorder implements EngineStats.Telemetry {
         private final MeterRegistry registry;
         private final Timer lag;
-        private final Map<String, Counter> events = new ConcurrentHashMap<>();
+        private final Map<TableId, Map<Operation, Counter>> events = new ConcurrentHashMap<>();
+        private final Map<String, Counter> messages = new ConcurrentHashMap<>();
         private final Map<String, Timer> callbacks = new ConcurrentHashMap<>();
 
         Recorder(MeterRegistry registry) {
@@ -111,14 +112,15 @@ public final class CdcMetrics implements MeterBinder {
         public void delivering(CdcEvent event, Instant commitTime, Instant now) {
             if (event instanceof ChangeEvent) {
                 ChangeEvent change = (ChangeEvent) event;
-                String table = change.table().toString();
-                String operation = change.operation().name().toLowerCase(java.util.Locale.ROOT);
-                events.computeIfAbsent(table + '\u0000' + operation, k -> Counter.builder("pgcdc.events")
-                        .description("change events handed to the listener").tags(tags).tag("table", table).tag("operation", operation)
-                        .register(registry)).increment();
+                // Looked up by the event's own table and operation: no text built per event.
+                events.computeIfAbsent(change.table(), t -> new ConcurrentHashMap<>())
+                        .computeIfAbsent(change.operation(), op -> Counter.builder("pgcdc.events")
+                                .description("change events handed to the listener").tags(tags).tag("table", change.table().toString())
+                                .tag("operation", op.name().toLowerCase(java.util.Locale.ROOT)).register(registry))
+                        .increment();
             } else {
                 String prefix = ((LogicalMessage) event).prefix();
-                events.computeIfAbsent("\u0001" + prefix, k -> Counter.builder("pgcdc.messages")
+                messages.computeIfAbsent(prefix, k -> Counter.builder("pgcdc.messages")
                         .description("logical decoding messages handed to the listener").tags(tags).tag("prefix", prefix)
                         .register(registry)).increment();
             }
