@@ -57,15 +57,6 @@ public final class Preflight {
     }
 
     /**
-     * Runs every check.
-     *
-     * @throws CdcException naming the first problem found and its fix
-     */
-    public static void check(CdcConfig config) {
-        check(config, OptionalLong.empty());
-    }
-
-    /**
      * Runs every check, and checks that the slot still holds the WAL from {@code storedPosition} on, the
      * position the engine's stored offsets resume streaming from ({@link OffsetChecks#prepare}).
      *
