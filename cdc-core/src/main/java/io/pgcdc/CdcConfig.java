@@ -58,6 +58,11 @@ public final class CdcConfig {
      * {@link Builder#transactionBuffer} says otherwise; larger transactions are read twice.
      */
     public static final int DEFAULT_TRANSACTION_BUFFER = 10_000;
+    /**
+     * Connections that read the snapshot at once, unless {@link Builder#snapshotParallelism} says otherwise:
+     * the number of processors, at least 2 and at most 4 (readers wait on PostgreSQL as much as on the CPU).
+     */
+    public static final int DEFAULT_SNAPSHOT_PARALLELISM = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private static final Pattern SECRET_KEY = Pattern.compile(
             "(?i).*(password|passwd|secret|credential|token|sasl\\.jaas\\.config|basic\\.auth\\.user\\.info|private\\.key).*");
@@ -116,6 +121,7 @@ public final class CdcConfig {
     private final Map<String, String> properties;
     private final int maxBatchSize;
     private final int transactionBuffer;
+    private final int snapshotParallelism;
     private final ThreadFactory threadFactory;
 
     private CdcConfig(Builder b) {
@@ -140,6 +146,7 @@ public final class CdcConfig {
         this.properties = Collections.unmodifiableMap(new LinkedHashMap<>(b.properties));
         this.maxBatchSize = b.maxBatchSize;
         this.transactionBuffer = b.transactionBuffer;
+        this.snapshotParallelism = b.snapshotParallelism;
         this.threadFactory = b.threadFactory;
     }
 
@@ -170,6 +177,7 @@ public final class CdcConfig {
         b.properties.putAll(properties);
         b.maxBatchSize = maxBatchSize;
         b.transactionBuffer = transactionBuffer;
+        b.snapshotParallelism = snapshotParallelism;
         b.threadFactory = threadFactory;
         return b;
     }
@@ -278,6 +286,15 @@ public final class CdcConfig {
     }
 
     /**
+     * How many connections read the snapshot at once, each in a transaction that imports the same
+     * exported snapshot: tables in parallel, and a large table split into block ranges ({@code ctid},
+     * PostgreSQL 14 and later). Rows still reach the listener on the one delivery thread.
+     */
+    public int snapshotParallelism() {
+        return snapshotParallelism;
+    }
+
+    /**
      * Makes the delivery thread, which runs every listener callback; by default a daemon thread named
      * {@code pgcdc-<name>}.
      */
@@ -344,7 +361,7 @@ public final class CdcConfig {
     public String toString() {
         return "CdcConfig[name=" + name + ", " + user + "@" + host + ":" + port + "/" + database
                 + ", tables=" + tables + ", slot=" + slotName + ", publication=" + publicationName
-                + ", snapshot=" + snapshotMode + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
+                + ", snapshot=" + snapshotMode + " x" + snapshotParallelism + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
                 + ", onListenerFailure=" + failurePolicy
                 + ", properties=" + masked(properties) + "]";
     }
@@ -369,6 +386,7 @@ public final class CdcConfig {
         private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
         private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
         private int transactionBuffer = DEFAULT_TRANSACTION_BUFFER;
+        private int snapshotParallelism = DEFAULT_SNAPSHOT_PARALLELISM;
         private ThreadFactory threadFactory;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
@@ -506,6 +524,15 @@ public final class CdcConfig {
             return this;
         }
 
+        /** Connections reading the snapshot at once: 1 to 64; see {@link CdcConfig#snapshotParallelism()}. */
+        public Builder snapshotParallelism(int snapshotParallelism) {
+            if (snapshotParallelism < 1 || snapshotParallelism > 64) {
+                throw new IllegalArgumentException("snapshotParallelism must be between 1 and 64, not " + snapshotParallelism);
+            }
+            this.snapshotParallelism = snapshotParallelism;
+            return this;
+        }
+
         /** Makes the delivery thread that runs the listener; see {@link CdcConfig#threadFactory()}. */
         public Builder threadFactory(ThreadFactory threadFactory) {
             this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
@@ -535,6 +562,10 @@ public final class CdcConfig {
             }
             if (method != null) {
                 throw new IllegalArgumentException("set " + key + " with " + method + ", not property()");
+            }
+            if (key.startsWith("snapshot.")) {
+                throw new IllegalArgumentException(key + " has no effect: the engine reads the initial snapshot itself, not through"
+                        + " Debezium's snapshot; see snapshotMode() and snapshotParallelism()");
             }
             properties.put(key, value);
             return this;

@@ -150,7 +150,7 @@ public final class CdcEngine implements AutoCloseable {
         long lagMillis = stats.lastLagMillis();
         return new EngineHealth(state, java.time.Instant.now(), stats.lastEventTime(),
                 lagMillis < 0 ? null : java.time.Duration.ofMillis(lagMillis), slotLagBytes, problem, failure, stats.events(),
-                stats.snapshotRows(), stats.snapshotRunning());
+                stats.snapshotRows(), stats.snapshotRunning(), stats.snapshotEstimate());
     }
 
     /** The engine's counters, for {@link CdcMetrics}. */
@@ -175,8 +175,10 @@ public final class CdcEngine implements AutoCloseable {
             state = State.STARTING;
         }
         Properties properties = DebeziumProperties.of(config);
+        java.util.OptionalLong storedPosition;
         try {
-            Preflight.check(config, OffsetChecks.prepare(config));
+            storedPosition = OffsetChecks.prepare(config);
+            Preflight.check(config, storedPosition);
             ConnectorValidation.check(properties);
         } catch (CdcException e) {
             fail(e);
@@ -186,6 +188,8 @@ public final class CdcEngine implements AutoCloseable {
             fail(wrapped);
             throw wrapped;
         }
+        // The engine reads snapshots itself (EngineSnapshot); Debezium only streams, from the stored offsets.
+        properties.setProperty("snapshot.mode", SnapshotMode.NONE.debeziumName());
         String placeholder = properties.getProperty("unavailable.value.placeholder", DebeziumProperties.DEFAULT_UNAVAILABLE_PLACEHOLDER);
         if (properties.containsKey(EngineMemoryOffsetStore.ID_PROPERTY)) {
             properties.setProperty(EngineMemoryOffsetStore.ID_PROPERTY, engineId);
@@ -195,12 +199,39 @@ public final class CdcEngine implements AutoCloseable {
             properties.setProperty(JdbcOffsetStore.DATA_SOURCE_PROPERTY, engineId);
         }
         delivery = new Delivery(config, listener, batchListener, new EventMapper(placeholder), () -> closing, stats);
+        EngineSnapshot snapshot = null;
+        if (EngineSnapshot.needed(config, storedPosition)) {
+            try {
+                snapshot = EngineSnapshot.open(config, properties, storedPosition, engineId, placeholder, config.startTimeout());
+            } catch (CdcException e) {
+                fail(e);
+                throw e;
+            }
+            stats.snapshotStarted(snapshot.estimatedRows());
+        }
         synchronized (lock) {
             if (state != State.STARTING) {
+                if (snapshot != null) {
+                    snapshot.close();
+                }
                 throw new CdcException(FailureReason.INTERRUPTED, "engine '" + config.name() + "' was closed while starting");
             }
             driver = new EngineDriver(config.name(), properties, delivery, new DriverObserver(), config.threadFactory());
+            if (snapshot != null) {
+                EngineSnapshot s = snapshot;
+                driver.prelude(() -> s.run(delivery, () -> closing));
+            }
             driver.start();
+            if (snapshot != null) {
+                // Every change committed from the snapshot's position on will follow its rows: capturing.
+                state = State.RUNNING;
+            }
+        }
+        if (snapshot != null) {
+            LOG.info("engine '{}' reads its snapshot of {}, then streams from slot '{}'", config.name(), config.tables(), config.slotName());
+            monitor = new HealthMonitor(config, HEALTH_INTERVAL, this::checked, stats::snapshotRunning);
+            monitor.start();
+            return;
         }
         awaitStreaming();
     }
@@ -247,7 +278,7 @@ public final class CdcEngine implements AutoCloseable {
             }
         }
         LOG.info("engine '{}' streams {} from slot '{}'", config.name(), config.tables(), config.slotName());
-        monitor = new HealthMonitor(config, HEALTH_INTERVAL, this::checked);
+        monitor = new HealthMonitor(config, HEALTH_INTERVAL, this::checked, stats::snapshotRunning);
         monitor.start();
     }
 

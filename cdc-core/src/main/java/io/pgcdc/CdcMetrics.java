@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  *       (counters): stream losses, retried callbacks, events handed to the dead-letter handler;
  *   <li>{@code pgcdc.engine.state} (gauge; tag {@code state}, one per {@link CdcEngine.State}): 1 for
  *       the current state, 0 for the others;
- *   <li>{@code pgcdc.snapshot.rows} (counter) and {@code pgcdc.snapshot.running} (gauge, 0 or 1):
- *       snapshot progress.
+ *   <li>{@code pgcdc.snapshot.rows} (counter), {@code pgcdc.snapshot.rows.estimated} (gauge: PostgreSQL's
+ *       estimate of the total, -1 when unknown) and {@code pgcdc.snapshot.running} (gauge, 0 or 1): snapshot progress.
  * </ul>
  *
  * <p>Micrometer is an optional dependency of this library: an application that never names this class
@@ -82,6 +82,8 @@ public final class CdcMetrics implements MeterBinder {
                 .description("events handed to the dead-letter handler").tags(tags).register(registry);
         FunctionCounter.builder("pgcdc.snapshot.rows", stats, EngineStats::snapshotRows)
                 .description("snapshot rows handed to the listener").tags(tags).register(registry);
+        Gauge.builder("pgcdc.snapshot.rows.estimated", stats, EngineStats::snapshotEstimate)
+                .description("rows the snapshot's tables hold by PostgreSQL's estimate; -1 when unknown").tags(tags).register(registry);
         Gauge.builder("pgcdc.snapshot.running", stats, s -> s.snapshotRunning() ? 1 : 0)
                 .description("1 while snapshot rows are being delivered").tags(tags).register(registry);
         for (CdcEngine.State state : CdcEngine.State.values()) {

@@ -29,6 +29,7 @@ public final class ChangeEvent implements CdcEvent {
     private final Row after;
     private final SourcePosition source;
     private final Transaction transaction;
+    private final SnapshotInfo snapshot;
 
     private ChangeEvent(Builder b) {
         this.operation = Objects.requireNonNull(b.operation, "operation");
@@ -38,7 +39,11 @@ public final class ChangeEvent implements CdcEvent {
         this.after = b.after;
         this.source = Objects.requireNonNull(b.source, "source");
         this.transaction = b.transaction;
+        this.snapshot = b.snapshot;
         this.id = Objects.requireNonNull(b.id, "id");
+        if (operation != Operation.READ && snapshot != null) {
+            throw new IllegalArgumentException("only a READ event belongs to a snapshot");
+        }
         if (operation == Operation.READ ? !id.isSnapshot() || transaction != null : id.isSnapshot() || transaction == null) {
             throw new IllegalArgumentException(operation == Operation.READ
                     ? "a READ event has a snapshot id and no transaction"
@@ -106,6 +111,14 @@ public final class ChangeEvent implements CdcEvent {
         return id.toString();
     }
 
+    /**
+     * For a snapshot read, which snapshot attempt it belongs to and where the stream after the snapshot
+     * starts; empty for streamed changes (and for hand-built {@code READ} events that set none).
+     */
+    public Optional<SnapshotInfo> snapshot() {
+        return Optional.ofNullable(snapshot);
+    }
+
     /** Whether a snapshot read this row rather than the log delivering a change. */
     public boolean isSnapshot() {
         return operation == Operation.READ;
@@ -150,7 +163,8 @@ public final class ChangeEvent implements CdcEvent {
         ChangeEvent e = (ChangeEvent) o;
         return operation == e.operation && id.equals(e.id) && Objects.equals(transaction, e.transaction)
                 && table.equals(e.table) && Objects.equals(key, e.key)
-                && Objects.equals(before, e.before) && Objects.equals(after, e.after) && source.equals(e.source);
+                && Objects.equals(before, e.before) && Objects.equals(after, e.after) && source.equals(e.source)
+                && Objects.equals(snapshot, e.snapshot);
     }
 
     @Override
@@ -185,6 +199,7 @@ public final class ChangeEvent implements CdcEvent {
         private Row after;
         private SourcePosition source;
         private Transaction transaction;
+        private SnapshotInfo snapshot;
 
         private Builder(Operation operation, TableId table) {
             this.operation = Objects.requireNonNull(operation, "operation");
@@ -224,6 +239,12 @@ public final class ChangeEvent implements CdcEvent {
         /** The source transaction of a streamed change. */
         public Builder transaction(Transaction transaction) {
             this.transaction = Objects.requireNonNull(transaction, "transaction");
+            return this;
+        }
+
+        /** The snapshot a {@code READ} event belongs to. */
+        public Builder snapshot(SnapshotInfo snapshot) {
+            this.snapshot = Objects.requireNonNull(snapshot, "snapshot");
             return this;
         }
 

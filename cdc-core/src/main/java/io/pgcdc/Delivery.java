@@ -247,7 +247,7 @@ final class Delivery implements EngineDriver.RecordHandler {
             batchInTransaction = false;
             return;
         }
-        call("commit", "onCommit " + transaction, () -> listener.onCommit(transaction, tx.delivered), null);
+        call("commit", () -> "onCommit " + transaction, () -> listener.onCommit(transaction, tx.delivered), null);
         acks.handledThrough(record);
     }
 
@@ -258,7 +258,7 @@ final class Delivery implements EngineDriver.RecordHandler {
         current.begun = true;
         if (batchListener == null) {
             Transaction transaction = current.transaction();
-            call("begin", "onBegin " + transaction, () -> listener.onBegin(transaction), null);
+            call("begin", () -> "onBegin " + transaction, () -> listener.onBegin(transaction), null);
         }
     }
 
@@ -280,10 +280,10 @@ final class Delivery implements EngineDriver.RecordHandler {
         stats.delivering(event, commitTime(event), Instant.now());
         if (event instanceof ChangeEvent) {
             ChangeEvent change = (ChangeEvent) event;
-            call("change", change.operation() + " " + change.table() + " " + change.id(), () -> listener.onChange(change), event);
+            call("change", () -> change.operation() + " " + change.table() + " " + change.id(), () -> listener.onChange(change), event);
         } else {
             LogicalMessage message = (LogicalMessage) event;
-            call("message", "message " + message.prefix() + " " + message.id(), () -> listener.onMessage(message), event);
+            call("message", () -> "message " + message.prefix() + " " + message.id(), () -> listener.onMessage(message), event);
         }
         acks.handledThrough(record);
     }
@@ -305,11 +305,53 @@ final class Delivery implements EngineDriver.RecordHandler {
         for (CdcEvent e : batch) {
             stats.delivering(e, commitTime(e), now);
         }
-        call("batch", "batch of " + b.size() + " events" + (b.size() > 0 ? " from " + b.events().get(0).id() : ""), () -> batchListener.onBatch(b), null);
+        call("batch", () -> "batch of " + b.size() + " events" + (b.size() > 0 ? " from " + b.events().get(0).id() : ""), () -> batchListener.onBatch(b), null);
         batch.clear();
         batchCommits.clear();
         acks.handledThrough(batchLast);
         batchLast = null;
+    }
+
+    /**
+     * Hands rows of the engine's own snapshot to the listener (a {@link BatchListener} gets them in batches
+     * of at most {@link CdcConfig#maxBatchSize()}); nothing is acknowledged: the snapshot stores its own
+     * completion once every row was handled.
+     *
+     * @throws SnapshotSession.Stopped when the engine is closing: the rest is not delivered
+     */
+    void snapshotRows(List<ChangeEvent> rows) throws Exception {
+        for (ChangeEvent event : rows) {
+            if (closing.getAsBoolean()) {
+                throw new io.pgcdc.internal.SnapshotSession.Stopped();
+            }
+            if (batchListener != null) {
+                batch.add(event);
+                if (batch.size() >= config.maxBatchSize()) {
+                    flushSnapshotBatch();
+                }
+                continue;
+            }
+            stats.delivering(event, null, Instant.now());
+            call("change", () -> event.operation() + " " + event.table() + " " + event.id(), () -> listener.onChange(event), event);
+        }
+    }
+
+    /** Every snapshot row was handed over: the last batch goes out. */
+    void snapshotEnd() throws Exception {
+        if (batchListener != null && !batch.isEmpty()) {
+            flushSnapshotBatch();
+        }
+        stats.snapshotDone();
+    }
+
+    private void flushSnapshotBatch() throws Exception {
+        ChangeBatch b = ChangeBatch.of(batch, List.of(), true);
+        Instant now = Instant.now();
+        for (CdcEvent e : batch) {
+            stats.delivering(e, null, now);
+        }
+        call("batch", () -> "snapshot batch of " + b.size() + " rows from " + b.events().get(0).id(), () -> batchListener.onBatch(b), null);
+        batch.clear();
     }
 
     /** A callback of the listener. */
@@ -331,7 +373,7 @@ final class Delivery implements EngineDriver.RecordHandler {
      *
      * @param kind the callback's name in metrics: change, message, batch, begin or commit
      */
-    private void call(String kind, String what, Callback callback, CdcEvent event) throws Exception {
+    private void call(String kind, java.util.function.Supplier<String> what, Callback callback, CdcEvent event) throws Exception {
         FailurePolicy policy = config.failurePolicy();
         for (int attempt = 0; ; attempt++) {
             try {
@@ -345,18 +387,18 @@ final class Delivery implements EngineDriver.RecordHandler {
                 if (attempt < policy.maxRetries()) {
                     stats.retried();
                     Duration wait = policy.backoff(attempt + 1);
-                    LOG.warn("engine '{}': the listener threw {} on {}; retry {} of {} in {}", config.name(), e, what,
+                    LOG.warn("engine '{}': the listener threw {} on {}; retry {} of {} in {}", config.name(), e, what.get(),
                             attempt + 1, policy.maxRetries(), wait);
                     backoff(wait);
                     continue;
                 }
                 if (policy.deadLetter().isPresent() && event != null) {
-                    deadLetter(policy.deadLetter().get(), event, what, e);
+                    deadLetter(policy.deadLetter().get(), event, what.get(), e);
                     return;
                 }
-                throw listenerFailed(what, event, e);
+                throw listenerFailed(what.get(), event, e);
             } catch (Error e) {
-                throw listenerFailed(what, event, e);
+                throw listenerFailed(what.get(), event, e);
             }
         }
     }

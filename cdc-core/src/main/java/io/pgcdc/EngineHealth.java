@@ -23,9 +23,11 @@ public final class EngineHealth {
     private final long eventsDelivered;
     private final long snapshotRows;
     private final boolean snapshotRunning;
+    private final long snapshotRowsEstimated;
 
     EngineHealth(CdcEngine.State state, Instant checkedAt, Instant lastEventTime, Duration lag, long slotLagBytes, String problem,
-                 CdcException failure, long eventsDelivered, long snapshotRows, boolean snapshotRunning) {
+                 CdcException failure, long eventsDelivered, long snapshotRows, boolean snapshotRunning, long snapshotRowsEstimated) {
+        this.snapshotRowsEstimated = snapshotRowsEstimated;
         this.state = Objects.requireNonNull(state, "state");
         this.checkedAt = Objects.requireNonNull(checkedAt, "checkedAt");
         this.lastEventTime = lastEventTime;
@@ -91,6 +93,15 @@ public final class EngineHealth {
         return snapshotRows;
     }
 
+    /**
+     * How many rows the snapshot's tables hold by PostgreSQL's estimate ({@code pg_class.reltuples} when
+     * the snapshot started): with {@link #snapshotRows()}, the snapshot's progress. -1 when no snapshot ran
+     * or PostgreSQL has no estimate (a table never vacuumed or analysed); the count may end above it.
+     */
+    public long snapshotRowsEstimated() {
+        return snapshotRowsEstimated;
+    }
+
     /** Whether snapshot rows are being delivered (from the first until the last, or the first streamed event). */
     public boolean isSnapshotRunning() {
         return snapshotRunning;
@@ -111,6 +122,9 @@ public final class EngineHealth {
         }
         if (snapshotRunning) {
             sb.append(", snapshot rows ").append(snapshotRows);
+            if (snapshotRowsEstimated >= 0) {
+                sb.append(" of about ").append(snapshotRowsEstimated);
+            }
         }
         if (problem != null) {
             sb.append(", problem: ").append(problem);

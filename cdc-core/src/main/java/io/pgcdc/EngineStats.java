@@ -14,6 +14,7 @@ final class EngineStats {
     private volatile long events;
     private volatile long snapshotRows;
     private volatile boolean snapshotRunning;
+    private volatile long snapshotEstimate = -1;
     private volatile long reconnects;
     private volatile long retries;
     private volatile long deadLetters;
@@ -41,6 +42,17 @@ final class EngineStats {
         for (Telemetry t : telemetry) {
             t.delivering(event, commitTime, now);
         }
+    }
+
+    /** The engine's own snapshot starts; PostgreSQL estimates the tables hold {@code estimatedRows} (-1: unknown). */
+    void snapshotStarted(long estimatedRows) {
+        snapshotEstimate = estimatedRows;
+        snapshotRunning = true;
+    }
+
+    /** Rows the tables of the snapshot held by PostgreSQL's estimate; -1 when unknown or no snapshot ran. */
+    long snapshotEstimate() {
+        return snapshotEstimate;
     }
 
     /** The snapshot's last row was delivered. */

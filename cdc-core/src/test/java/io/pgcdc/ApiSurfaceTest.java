@@ -26,7 +26,7 @@ class ApiSurfaceTest {
 
     private static final Path CLASSES = Path.of("target", "classes", "io", "pgcdc");
     /** The only classes of the public package that may use {@code io.pgcdc.internal}: the engine and its delivery. */
-    private static final Set<String> INTERNAL_USERS = Set.of("CdcEngine", "Delivery");
+    private static final Set<String> INTERNAL_USERS = Set.of("CdcEngine", "Delivery", "EngineSnapshot");
 
     @Test
     void noPublicSignatureExposesADebeziumOrKafkaType() throws Exception {

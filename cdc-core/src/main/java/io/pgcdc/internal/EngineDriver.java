@@ -71,6 +71,17 @@ public final class EngineDriver {
         }
     }
 
+    /** Work the delivery thread does before Debezium starts: the engine's own snapshot. */
+    public interface Prelude {
+        /**
+         * Runs once, on the delivery thread.
+         *
+         * @throws SnapshotSession.Stopped when the engine is closing: Debezium does not start
+         * @throws Exception to fail the engine
+         */
+        void run() throws Exception;
+    }
+
     /** Hears the engine's lifecycle. Called from engine threads. */
     public interface Observer {
         /** The task started and the engine polls: the slot exists and changes from now on are captured. */
@@ -106,6 +117,7 @@ public final class EngineDriver {
     private RecordChangeEvent<SourceRecord> held;
     private long heldLsn;
     private DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer;
+    private volatile Prelude prelude;
 
     /** Builds the driver; nothing runs until {@link #start()}. The delivery thread comes from {@code threadFactory}. */
     public EngineDriver(String name, Properties properties, RecordHandler handler, Observer observer, ThreadFactory threadFactory) {
@@ -150,6 +162,11 @@ public final class EngineDriver {
 
     private void run() {
         try {
+            lastSuccess = true;
+            if (!runPrelude()) {
+                observer.completed(lastSuccess, lastMessage, lastError);
+                return;
+            }
             while (true) {
                 try {
                     engine = build();
@@ -165,16 +182,56 @@ public final class EngineDriver {
                 }
                 restartRequested = false;
                 taskStartedOnce = false;
-                if ("always".equals(properties.getProperty("snapshot.mode"))) {
-                    // The snapshot of this engine's start is done; a restart inside the engine only resumes streaming.
-                    properties.setProperty("snapshot.mode", "when_needed");
-                }
                 LOG.info("engine {}: restarting Debezium from the stored offsets", name);
             }
             observer.completed(lastSuccess, lastMessage, lastError);
         } finally {
             delivery.shutdownNow();
             finished.countDown();
+        }
+    }
+
+    /** Sets work for the delivery thread before Debezium starts; call before {@link #start()}. */
+    public void prelude(Prelude prelude) {
+        this.prelude = prelude;
+    }
+
+    /**
+     * Runs the prelude on the delivery thread, holding the delivery lock as a Debezium batch does (so that
+     * {@link #stop} waits for the callback in progress, then interrupts it).
+     *
+     * @return whether Debezium may start
+     */
+    private boolean runPrelude() {
+        Prelude p = prelude;
+        if (p == null) {
+            return true;
+        }
+        Future<?> done = delivery.submit(() -> {
+            delivering.lockInterruptibly();
+            try {
+                p.run();
+            } finally {
+                delivering.unlock();
+            }
+            return null;
+        });
+        try {
+            done.get();
+            return !stopping;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            done.cancel(true);
+            return false;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof SnapshotSession.Stopped || (stopping && cause instanceof InterruptedException)) {
+                return false;
+            }
+            lastSuccess = false;
+            lastMessage = cause.getMessage();
+            lastError = cause;
+            return false;
         }
     }
 

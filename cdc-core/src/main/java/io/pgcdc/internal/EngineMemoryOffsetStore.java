@@ -54,6 +54,21 @@ public final class EngineMemoryOffsetStore extends MemoryOffsetBackingStore {
         return new SafeFileOffsetStore.PartitionReader(data).partitions(connectorName);
     }
 
+    /** The offsets kept for an engine, a copy; empty when there are none. */
+    static Map<ByteBuffer, ByteBuffer> area(String id) {
+        Map<ByteBuffer, ByteBuffer> kept = AREAS.get(id);
+        return kept == null ? new HashMap<>() : new HashMap<>(kept);
+    }
+
+    /** Adds offsets to an engine's area before Debezium starts with it. */
+    static void putAll(String id, Map<ByteBuffer, ByteBuffer> entries) {
+        AREAS.compute(id, (k, kept) -> {
+            Map<ByteBuffer, ByteBuffer> next = kept == null ? new HashMap<>() : new HashMap<>(kept);
+            next.putAll(entries);
+            return next;
+        });
+    }
+
     /** Drops the offsets of an engine that ended. */
     public static void forget(String id) {
         AREAS.remove(id);

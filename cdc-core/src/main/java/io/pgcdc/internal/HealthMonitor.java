@@ -28,14 +28,20 @@ public final class HealthMonitor {
     private final CdcConfig config;
     private final Duration interval;
     private final Observer observer;
+    private final java.util.function.BooleanSupplier snapshotRunning;
     private final Thread thread;
     private volatile boolean stopped;
     /** Checks that may still find the slot inactive without a problem: right after a snapshot (or the start). */
     private int graceLeft = GRACE_CHECKS;
 
-    /** Creates the monitor; nothing runs until {@link #start()}. */
-    public HealthMonitor(CdcConfig config, Duration interval, Observer observer) {
+    /**
+     * Creates the monitor; nothing runs until {@link #start()}.
+     *
+     * @param snapshotRunning whether the engine reads its own snapshot now: the slot is not streamed meanwhile
+     */
+    public HealthMonitor(CdcConfig config, Duration interval, Observer observer, java.util.function.BooleanSupplier snapshotRunning) {
         this.config = config;
+        this.snapshotRunning = snapshotRunning;
         this.interval = interval;
         this.observer = observer;
         this.thread = new Thread(this::run, "pgcdc-" + config.name() + "-health");
@@ -77,7 +83,7 @@ public final class HealthMonitor {
                     if (probe == null) {
                         probe = StreamingProbe.open(config);
                     }
-                    boolean capturing = probe.isCapturing();
+                    boolean capturing = probe.isCapturing() || snapshotRunning.getAsBoolean();
                     lag = probe.lagBytes();
                     if (probe.isSlotActive()) {
                         graceLeft = 0;

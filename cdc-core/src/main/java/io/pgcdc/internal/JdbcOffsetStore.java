@@ -147,14 +147,22 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
     }
 
     private void upsert(Connection c) throws SQLException {
+        upsert(c, table, engine, data);
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+    }
+
+    /** Writes an engine's offsets to its row; the caller commits. The table name must match {@link #TABLE_NAME}. */
+    static void upsert(Connection c, String table, String engine, Map<ByteBuffer, ByteBuffer> data) throws SQLException {
+        if (!TABLE_NAME.matcher(table).matches()) {
+            throw new IllegalArgumentException("not a plain table name: " + table);
+        }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (engine, offsets) VALUES (?, ?)"
                 + " ON CONFLICT (engine) DO UPDATE SET offsets = EXCLUDED.offsets, updated_at = now()")) {
             ps.setString(1, engine);
             ps.setBytes(2, SafeFileOffsetStore.encode(data));
             ps.executeUpdate();
-        }
-        if (!c.getAutoCommit()) {
-            c.commit();
         }
     }
 

@@ -84,18 +84,28 @@ public final class Preflight {
 
     /** JDBC properties for the checks: the engine's connection settings, TLS ones included. */
     private Properties jdbcProperties() {
+        return jdbcProperties(config, "preflight");
+    }
+
+    /** JDBC properties with the engine's connection settings, TLS ones included; {@code purpose} names the session. */
+    static Properties jdbcProperties(CdcConfig config, String purpose) {
         Properties props = new Properties();
         props.setProperty("user", config.user());
         props.setProperty("password", config.password());
         props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
         props.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
-        props.setProperty("ApplicationName", "pgcdc " + config.name() + " preflight");
+        props.setProperty("ApplicationName", "pgcdc " + config.name() + " " + purpose);
         for (Map.Entry<String, String> e : config.properties().entrySet()) {
             if (e.getKey().startsWith("database.ssl")) {
                 props.setProperty(e.getKey().substring("database.".length()), e.getValue());
             }
         }
         return props;
+    }
+
+    /** The engine's database as a JDBC URL. */
+    static String url(CdcConfig config) {
+        return "jdbc:postgresql://" + hostForUrl(config.host()) + ":" + config.port() + "/" + urlEncode(config.database());
     }
 
     /**
@@ -108,9 +118,8 @@ public final class Preflight {
     }
 
     private Connection connect() {
-        String url = "jdbc:postgresql://" + hostForUrl(config.host()) + ":" + config.port() + "/" + urlEncode(config.database());
         try {
-            return DriverManager.getConnection(url, jdbcProperties());
+            return DriverManager.getConnection(url(config), jdbcProperties());
         } catch (SQLException e) {
             throw connectionError(e);
         }

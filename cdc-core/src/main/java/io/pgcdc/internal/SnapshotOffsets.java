@@ -1,0 +1,186 @@
+package io.pgcdc.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgcdc.CdcConfig;
+import io.pgcdc.CdcException;
+import io.pgcdc.FailureReason;
+import io.pgcdc.OffsetStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the engine's own snapshot keeps in the offset store, next to Debezium's offsets: which attempt is
+ * under way, and, once every row was handled, the position Debezium streams from. Both are written in
+ * one write of the store, so a crash leaves either "snapshot not complete" or "complete, stream from here".
+ */
+public final class SnapshotOffsets {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SnapshotOffsets() {
+    }
+
+    /**
+     * The attempt a new snapshot is: 1, or one more than an attempt that was stored as started and never
+     * completed.
+     *
+     * @param memoryId the engine's in-memory offset area (in-memory stores only)
+     */
+    public static int nextAttempt(CdcConfig config, String memoryId) {
+        ByteBuffer value = read(config, memoryId).get(markerKey(config));
+        if (value == null) {
+            return 1;
+        }
+        try {
+            JsonNode node = JSON.readTree(bytes(value));
+            return node.path("completed").asBoolean(false) ? 1 : node.path("attempt").asInt(0) + 1;
+        } catch (IOException e) {
+            return 1;
+        }
+    }
+
+    /** Stores that an attempt started: until it completes, a restart takes the snapshot again as the next attempt. */
+    public static void started(CdcConfig config, String memoryId, int attempt) {
+        Map<String, Object> marker = new LinkedHashMap<>();
+        marker.put("attempt", attempt);
+        marker.put("completed", false);
+        write(config, memoryId, Map.of(markerKey(config), json(marker)));
+    }
+
+    /**
+     * Stores that the attempt completed and, when {@code streamFrom} is not negative, Debezium's offset
+     * for streaming from there: a position between transactions (no {@code lsn_proc}), from which
+     * PostgreSQL sends every transaction committing after it.
+     */
+    public static void completed(CdcConfig config, String memoryId, int attempt, long streamFrom) {
+        Map<ByteBuffer, ByteBuffer> entries = new HashMap<>();
+        Map<String, Object> marker = new LinkedHashMap<>();
+        marker.put("attempt", attempt);
+        marker.put("completed", true);
+        entries.put(markerKey(config), json(marker));
+        if (streamFrom >= 0) {
+            Map<String, Object> offset = new LinkedHashMap<>();
+            offset.put("lsn", streamFrom);
+            offset.put("lsn_commit", streamFrom);
+            offset.put("ts_usec", System.currentTimeMillis() * 1000L);
+            entries.put(debeziumKey(config), json(offset));
+        }
+        write(config, memoryId, entries);
+    }
+
+    /** Connect's key of the engine's Debezium partition, byte for byte as its JSON converter writes it. */
+    static ByteBuffer debeziumKey(CdcConfig config) {
+        return json(List.of(config.name(), Map.of("server", config.name())));
+    }
+
+    /** The snapshot marker's key: not a partition of the engine's connector, so Debezium never reads it. */
+    static ByteBuffer markerKey(CdcConfig config) {
+        return json(List.of("pgcdc.snapshot", Map.of("engine", config.name())));
+    }
+
+    private static ByteBuffer json(Object value) {
+        try {
+            return ByteBuffer.wrap(JSON.writeValueAsBytes(value));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<ByteBuffer, ByteBuffer> read(CdcConfig config, String memoryId) {
+        OffsetStore store = config.offsetStore();
+        try {
+            if (store instanceof OffsetStore.FileStore) {
+                return SafeFileOffsetStore.read(((OffsetStore.FileStore) store).file());
+            }
+            if (store instanceof OffsetStore.JdbcStore) {
+                OffsetStore.JdbcStore jdbc = (OffsetStore.JdbcStore) store;
+                try (Connection c = JdbcOffsetStore.connect(jdbc)) {
+                    createTable(c, jdbc.table());
+                    return JdbcOffsetStore.read(c, jdbc.table(), config.name());
+                }
+            }
+            return EngineMemoryOffsetStore.area(memoryId);
+        } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
+            throw new CdcException(FailureReason.CORRUPT_OFFSETS, e.getMessage(), e);
+        } catch (SQLException e) {
+            throw new CdcException(Preflight.reasonOf(e), "cannot read offsets from " + store + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void write(CdcConfig config, String memoryId, Map<ByteBuffer, ByteBuffer> entries) {
+        OffsetStore store = config.offsetStore();
+        try {
+            if (store instanceof OffsetStore.FileStore) {
+                java.nio.file.Path file = ((OffsetStore.FileStore) store).file();
+                Map<ByteBuffer, ByteBuffer> data = new HashMap<>(SafeFileOffsetStore.read(file));
+                data.putAll(entries);
+                SafeFileOffsetStore.write(file, data);
+            } else if (store instanceof OffsetStore.JdbcStore) {
+                OffsetStore.JdbcStore jdbc = (OffsetStore.JdbcStore) store;
+                try (Connection c = JdbcOffsetStore.connect(jdbc)) {
+                    createTable(c, jdbc.table());
+                    boolean auto = c.getAutoCommit();
+                    c.setAutoCommit(false);
+                    try {
+                        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
+                            lock.setString(1, jdbc.table() + "/" + config.name());
+                            lock.execute();
+                        }
+                        Map<ByteBuffer, ByteBuffer> data = new HashMap<>(JdbcOffsetStore.read(c, jdbc.table(), config.name()));
+                        data.putAll(entries);
+                        JdbcOffsetStore.upsert(c, jdbc.table(), config.name(), data);
+                        c.commit();
+                    } catch (SQLException | RuntimeException e) {
+                        c.rollback();
+                        throw e;
+                    } finally {
+                        c.setAutoCommit(auto);
+                    }
+                }
+            } else {
+                EngineMemoryOffsetStore.putAll(memoryId, entries);
+            }
+        } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
+            throw new CdcException(FailureReason.CORRUPT_OFFSETS, e.getMessage(), e);
+        } catch (IOException e) {
+            throw new CdcException(FailureReason.CONFIGURATION, "cannot store offsets in " + store + ": " + e, e);
+        } catch (SQLException e) {
+            throw new CdcException(Preflight.reasonOf(e), "cannot store offsets in " + store + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void createTable(Connection c, String table) throws SQLException {
+        if (!JdbcOffsetStore.TABLE_NAME.matcher(table).matches()) {
+            throw new IllegalArgumentException("not a plain table name: " + table);
+        }
+        try (Statement s = c.createStatement()) {
+            // The table name matched TABLE_NAME: it cannot carry SQL.
+            s.execute("CREATE TABLE IF NOT EXISTS " + table
+                    + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+        }
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        ByteBuffer d = b.duplicate();
+        byte[] out = new byte[d.remaining()];
+        d.get(out);
+        return out;
+    }
+
+    static String text(ByteBuffer b) {
+        return new String(bytes(b), StandardCharsets.UTF_8);
+    }
+}
