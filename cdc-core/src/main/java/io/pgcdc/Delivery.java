@@ -320,6 +320,7 @@ final class Delivery implements EngineDriver.RecordHandler {
      * @throws SnapshotSession.Stopped when the engine is closing: the rest is not delivered
      */
     void snapshotRows(List<ChangeEvent> rows) throws Exception {
+        Instant received = Instant.now();
         for (ChangeEvent event : rows) {
             if (closing.getAsBoolean()) {
                 throw new io.pgcdc.internal.SnapshotSession.Stopped();
@@ -331,7 +332,7 @@ final class Delivery implements EngineDriver.RecordHandler {
                 }
                 continue;
             }
-            stats.delivering(event, null, Instant.now());
+            stats.delivering(event, null, received);
             call("change", () -> event.operation() + " " + event.table() + " " + event.id(), () -> listener.onChange(event), event);
         }
     }

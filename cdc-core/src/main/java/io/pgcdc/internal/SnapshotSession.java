@@ -389,9 +389,10 @@ public final class SnapshotSession implements AutoCloseable {
             }
             try (ResultSet rs = ps.executeQuery()) {
                 ColumnUtils.ColumnArray columns = ColumnUtils.toArray(rs, t.table);
+                ColumnValues values = ColumnValues.of(reader, rs, columns, t.table);
                 List<T> chunk = new ArrayList<>(CHUNK_ROWS);
                 while (rs.next()) {
-                    Object[] row = reader.rowToArray(t.table, rs, columns);
+                    Object[] row = values.row(rs);
                     chunk.add(factory.make(t, t.schema.keyFromColumnData(row), t.schema.valueFromColumnData(row)));
                     if (chunk.size() == CHUNK_ROWS) {
                         if (stopped) {

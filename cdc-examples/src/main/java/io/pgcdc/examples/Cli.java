@@ -129,8 +129,19 @@ final class Cli {
      * closes the engine (its offsets stored) and returns the exit code: 0, or 1 after printing why it failed.
      */
     static int awaitStop(CountDownLatch stop, CdcEngine engine) throws InterruptedException {
+        long nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        boolean snapshotReported = false;
         while (!stop.await(200, TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
-            // The engine works on its own threads; this one only waits.
+            // The engine works on its own threads; this one waits, and shows the snapshot's progress on stderr.
+            io.pgcdc.EngineHealth health = engine.health();
+            if (health.isSnapshotRunning() && System.nanoTime() > nextReport) {
+                System.err.println(snapshotProgress(health));
+                nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                snapshotReported = true;
+            } else if (snapshotReported && !health.isSnapshotRunning()) {
+                System.err.printf("snapshot done: %,d rows%n", health.snapshotRows());
+                snapshotReported = false;
+            }
         }
         engine.close();
         if (engine.failure().isPresent()) {
@@ -138,6 +149,14 @@ final class Cli {
             return 1;
         }
         return 0;
+    }
+
+    /** {@code snapshot: 52,000 of about 200,000 rows (26%)}, or without the estimate when PostgreSQL has none. */
+    static String snapshotProgress(io.pgcdc.EngineHealth health) {
+        long done = health.snapshotRows();
+        long total = health.snapshotRowsEstimated();
+        return total > 0 ? String.format("snapshot: %,d of about %,d rows (%d%%)", done, total, Math.min(100, done * 100 / total))
+                : String.format("snapshot: %,d rows", done);
     }
 
     /** {@code --verbose}: lets through the INFO logs that {@code logback.xml} holds back. */

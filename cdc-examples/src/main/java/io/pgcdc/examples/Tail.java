@@ -152,6 +152,7 @@ public final class Tail implements Callable<Integer> {
         source.put("txId", s.transactionId());
         source.put("commitTime", s.commitTime().toString());
         source.put("snapshot", event.isSnapshot());
+        event.snapshot().ifPresent(info -> source.put("snapshotAttempt", info.attempt()));
         json.put("source", source);
         return json;
     }
