@@ -219,7 +219,13 @@ public final class CdcEngine implements AutoCloseable {
             driver = new EngineDriver(config.name(), properties, delivery, new DriverObserver(), config.threadFactory());
             if (snapshot != null) {
                 EngineSnapshot s = snapshot;
-                driver.prelude(() -> s.run(delivery, () -> closing));
+                driver.prelude(() -> {
+                    try {
+                        s.run(delivery, () -> closing);
+                    } finally {
+                        stats.snapshotDone();
+                    }
+                });
             }
             driver.start();
             if (snapshot != null) {
@@ -401,7 +407,8 @@ public final class CdcEngine implements AutoCloseable {
                             + " because the listener was blocked; it was interrupted, and the event it was handling was not"
                             + " acknowledged: it will be delivered again on the next start");
                 } else if (failure == null && !success) {
-                    failure = Preflight.describeFailure(config, message, error);
+                    // The engine's own snapshot fails with a CdcException that already says what to do.
+                    failure = error instanceof CdcException ? (CdcException) error : Preflight.describeFailure(config, message, error);
                 }
                 state = failure != null ? State.FAILED : State.STOPPED;
             }

@@ -103,11 +103,10 @@ final class EngineSnapshot {
         session.close();
     }
 
-    private ChangeEvent event(SnapshotSession.CapturedTable table, org.apache.kafka.connect.data.Struct key,
-                              org.apache.kafka.connect.data.Struct value) {
+    private ChangeEvent event(SnapshotSession.CapturedTable table, org.apache.kafka.connect.data.Struct key, Object[] values) {
         return ChangeEvent.builder(Operation.READ, table.id())
                 .key(key == null ? null : Row.of(rowTypes.get(key.schema()), key))
-                .after(Row.of(rowTypes.get(value.schema()), value))
+                .after(Row.ofValues(rowTypes.get(table.valueSchema()), values))
                 .source(position)
                 .snapshot(info)
                 .build();

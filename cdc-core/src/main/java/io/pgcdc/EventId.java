@@ -20,12 +20,37 @@ public final class EventId implements Comparable<EventId> {
 
     private final Lsn commitLsn;
     private final long ordinal;
-    private final String snapshotKey;
+    /** A snapshot id's text; for ids made by {@link #snapshot}, computed on first use from the table and key. */
+    private String snapshotKey;
+    private final TableId snapshotTable;
+    private final Row snapshotRow;
 
     private EventId(Lsn commitLsn, long ordinal, String snapshotKey) {
         this.commitLsn = commitLsn;
         this.ordinal = ordinal;
         this.snapshotKey = snapshotKey;
+        this.snapshotTable = null;
+        this.snapshotRow = null;
+    }
+
+    private EventId(TableId table, Row key) {
+        this.commitLsn = null;
+        this.ordinal = 0;
+        this.snapshotTable = table;
+        this.snapshotRow = key;
+    }
+
+    /**
+     * The text of a snapshot id, null for a streamed one. Computed once: a snapshot hands out many rows
+     * whose ids are never looked at. (Two threads may both compute it; they get equal strings.)
+     */
+    private String snapshotKey() {
+        String key = snapshotKey;
+        if (key == null && snapshotRow != null) {
+            key = snapshotText(snapshotTable, snapshotRow);
+            snapshotKey = key;
+        }
+        return key;
     }
 
     /**
@@ -44,6 +69,10 @@ public final class EventId implements Comparable<EventId> {
     public static EventId snapshot(TableId table, Row key) {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(key, "key");
+        return new EventId(table, key);
+    }
+
+    private static String snapshotText(TableId table, Row key) {
         StringBuilder sb = new StringBuilder(SNAPSHOT_PREFIX.length() + 32).append(SNAPSHOT_PREFIX);
         encode(table.schema(), sb, true);
         sb.append('.');
@@ -71,7 +100,7 @@ public final class EventId implements Comparable<EventId> {
                 encode(key.getString(column), sb, false);
             }
         }
-        return new EventId(null, 0, sb.toString());
+        return sb.toString();
     }
 
     /**
@@ -109,7 +138,7 @@ public final class EventId implements Comparable<EventId> {
 
     /** Whether a snapshot read the row; its id then has no commit LSN. */
     public boolean isSnapshot() {
-        return snapshotKey != null;
+        return snapshotKey != null || snapshotRow != null;
     }
 
     /**
@@ -120,7 +149,7 @@ public final class EventId implements Comparable<EventId> {
      */
     public Lsn commitLsn() {
         if (commitLsn == null) {
-            throw new IllegalStateException("a snapshot read has no commit LSN: " + snapshotKey);
+            throw new IllegalStateException("a snapshot read has no commit LSN: " + snapshotKey());
         }
         return commitLsn;
     }
@@ -137,7 +166,7 @@ public final class EventId implements Comparable<EventId> {
     public int compareTo(EventId o) {
         if (isSnapshot() || o.isSnapshot()) {
             if (isSnapshot() && o.isSnapshot()) {
-                return snapshotKey.compareTo(o.snapshotKey);
+                return snapshotKey().compareTo(o.snapshotKey());
             }
             return isSnapshot() ? -1 : 1;
         }
@@ -151,17 +180,17 @@ public final class EventId implements Comparable<EventId> {
             return false;
         }
         EventId e = (EventId) o;
-        return ordinal == e.ordinal && Objects.equals(commitLsn, e.commitLsn) && Objects.equals(snapshotKey, e.snapshotKey);
+        return ordinal == e.ordinal && Objects.equals(commitLsn, e.commitLsn) && Objects.equals(snapshotKey(), e.snapshotKey());
     }
 
     @Override
     public int hashCode() {
-        return snapshotKey != null ? snapshotKey.hashCode() : 31 * commitLsn.hashCode() + Long.hashCode(ordinal);
+        return isSnapshot() ? snapshotKey().hashCode() : 31 * commitLsn.hashCode() + Long.hashCode(ordinal);
     }
 
     /** {@code <commit lsn>:<ordinal>}, such as {@code 16/B374D848:3}, or {@code snapshot:<table>:<key>}. */
     @Override
     public String toString() {
-        return snapshotKey != null ? snapshotKey : commitLsn + ":" + ordinal;
+        return isSnapshot() ? snapshotKey() : commitLsn + ":" + ordinal;
     }
 }

@@ -119,6 +119,22 @@ public final class Row {
     }
 
     /**
+     * A row of values as Debezium converts them, in the order of {@code type}'s columns; the array is taken,
+     * and {@code ByteBuffer}s in it become {@code byte[]} so the row owns its data.
+     */
+    static Row ofValues(RowType type, Object[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] instanceof ByteBuffer) {
+                ByteBuffer b = ((ByteBuffer) values[i]).duplicate();
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                values[i] = bytes;
+            }
+        }
+        return new Row(type, values);
+    }
+
+    /**
      * A row built from plain Java values, so that listeners can be tested without a database. Each
      * value is stored as Debezium encodes the matching PostgreSQL type, so the row reads through every
      * getter, {@link #toMap()} and {@link #toString()} exactly as a delivered row of that type does.

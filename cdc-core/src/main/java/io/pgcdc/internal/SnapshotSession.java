@@ -11,7 +11,6 @@ import io.debezium.converters.custom.CustomConverterServiceProvider;
 import io.debezium.relational.CustomConverterRegistry;
 import io.debezium.relational.Table;
 import io.debezium.relational.TableSchema;
-import io.debezium.relational.TableSchemaBuilder;
 import io.debezium.relational.Tables;
 import io.debezium.relational.mapping.ColumnMappers;
 import io.debezium.util.ColumnUtils;
@@ -69,7 +68,11 @@ public final class SnapshotSession implements AutoCloseable {
 
     /** Makes what the delivery thread receives from one row; called on reader threads, concurrently. */
     public interface RowFactory<T> {
-        T make(CapturedTable table, Struct key, Struct value);
+        /**
+         * @param key the key, null for a table without one
+         * @param values the row's values as Debezium converts them, by field of {@link CapturedTable#valueSchema()}
+         */
+        T make(CapturedTable table, Struct key, Object[] values);
     }
 
     /** Receives chunks of rows on the thread that called {@link #read}. */
@@ -82,12 +85,14 @@ public final class SnapshotSession implements AutoCloseable {
         private final TableId id;
         private final Table table;
         private final TableSchema schema;
+        private final SnapshotSchemaBuilder.RowValues values;
         private final long estimatedRows;
 
-        CapturedTable(TableId id, Table table, TableSchema schema, long estimatedRows) {
+        CapturedTable(TableId id, Table table, TableSchema schema, SnapshotSchemaBuilder.RowValues values, long estimatedRows) {
             this.id = id;
             this.table = table;
             this.schema = schema;
+            this.values = values;
             this.estimatedRows = estimatedRows;
         }
 
@@ -393,7 +398,7 @@ public final class SnapshotSession implements AutoCloseable {
                 List<T> chunk = new ArrayList<>(CHUNK_ROWS);
                 while (rs.next()) {
                     Object[] row = values.row(rs);
-                    chunk.add(factory.make(t, t.schema.keyFromColumnData(row), t.schema.valueFromColumnData(row)));
+                    chunk.add(factory.make(t, t.schema.keyFromColumnData(row), t.values.convert(row)));
                     if (chunk.size() == CHUNK_ROWS) {
                         if (stopped) {
                             return;
@@ -598,8 +603,8 @@ public final class SnapshotSession implements AutoCloseable {
         PostgresDefaultValueConverter defaults = reader.getDefaultValueConverter();
         PostgresValueConverter values = PostgresValueConverter.of(connectorConfig, reader.getDatabaseCharset(), reader.getTypeRegistry());
         CustomConverterRegistry custom = new CustomConverterServiceProvider().createService(connectorConfig.getConfig(), null);
-        TableSchemaBuilder builder = new TableSchemaBuilder(values, defaults, connectorConfig.schemaNameAdjuster(), custom,
-                connectorConfig.getSourceInfoStructMaker().schema(), connectorConfig.getFieldNamer(), false,
+        SnapshotSchemaBuilder builder = new SnapshotSchemaBuilder(values, defaults, connectorConfig.schemaNameAdjuster(), custom,
+                connectorConfig.getSourceInfoStructMaker().schema(), connectorConfig.getFieldNamer(),
                 connectorConfig.getEventConvertingFailureHandlingMode());
         @SuppressWarnings("unchecked")
         io.debezium.spi.topic.TopicNamingStrategy<io.debezium.relational.TableId> topics =
@@ -618,7 +623,8 @@ public final class SnapshotSession implements AutoCloseable {
                         + "' in the snapshot; check that it exists and that the user may read it");
             }
             TableSchema schema = builder.create(topics, table, connectorConfig.getColumnFilter(), mappers, connectorConfig.getKeyMapper());
-            result.add(new CapturedTable(id, table, schema, sizes.get(id)[2]));
+            SnapshotSchemaBuilder.RowValues rowValues = builder.rowValues(schema.valueSchema(), table, connectorConfig.getColumnFilter(), mappers);
+            result.add(new CapturedTable(id, table, schema, rowValues, sizes.get(id)[2]));
         }
         return result;
     }
