@@ -103,9 +103,9 @@ final class EngineSnapshot {
         session.close();
     }
 
-    private ChangeEvent event(SnapshotSession.CapturedTable table, org.apache.kafka.connect.data.Struct key, Object[] values) {
+    private ChangeEvent event(SnapshotSession.CapturedTable table, Object[] key, Object[] values) {
         return ChangeEvent.builder(Operation.READ, table.id())
-                .key(key == null ? null : Row.of(rowTypes.get(key.schema()), key))
+                .key(key == null ? null : Row.ofValues(rowTypes.get(table.keySchema()), key))
                 .after(Row.ofValues(rowTypes.get(table.valueSchema()), values))
                 .source(position)
                 .snapshot(info)

@@ -19,6 +19,7 @@ import io.pgcdc.testkit.TestPostgres;
 import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.sql.Connection;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,10 +76,35 @@ public final class SnapshotBenchmark implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "3", description = "times every variant reads the table (default: ${DEFAULT-VALUE})")
     int runs;
 
+    @Option(names = "--in-process", description = "measure every run of every variant in this JVM, one after the other, instead of"
+            + " each in a fresh JVM: later variants then run on code the earlier ones compiled")
+    boolean inProcess;
+
+    @Option(names = "--measure", hidden = true, description = "internal: measure this variant once on --database and print the result")
+    Integer measure;
+
+    @Option(names = "--database", hidden = true, description = "internal: the database the parent filled")
+    String database;
+
+    @Option(names = "--run", hidden = true, defaultValue = "1")
+    int run;
+
+    private static final String RESULT = "pgcdc-bench-result ";
+
     /** One way to read the whole table once; returns rows per second. */
     @FunctionalInterface
     private interface Measure {
-        double rowsPerSecond(TestDatabase db, int rows, int run) throws Exception;
+        Rates rowsPerSecond(TestDatabase db, int rows, int run) throws Exception;
+    }
+
+    /**
+     * One measurement: rows/s from the start (engine {@code start()}, or the query) to the last row, and from the
+     * first row to the last: the rate at which a large table goes, start-up costs left out.
+     */
+    private record Rates(double fromStart, double afterFirstRow) {
+        static Rates of(int rows, long start, long first, long last) {
+            return new Rates(rows / ((last - start) / 1e9), (rows - 1) / ((last - first) / 1e9));
+        }
     }
 
     /** A row of the table: a name and its measurement. */
@@ -108,7 +134,19 @@ public final class SnapshotBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Variant> variants = variants();
+        if (measure != null) {
+            // A child: the parent's server (PGCDC_TEST_JDBC_URL), its database, one measurement.
+            TestPostgres server = TestPostgres.fromEnvironment();
+            try (TestDatabase db = server.attach(database)) {
+                Rates r = variants.get(measure).measure().rowsPerSecond(db, rows, run);
+                System.out.println(RESULT + r.fromStart() + " " + r.afterFirstRow());
+            } finally {
+                server.close();
+            }
+            return 0;
+        }
         double[][] results = new double[variants.size()][runs];
+        double[][] steady = new double[variants.size()][runs];
         TestPostgres pg = TestPostgres.shared();
         try (TestDatabase db = pg.createDatabase("snapshot_bench")) {
             db.execute(Schema.script("010_transactions.sql"), "CREATE PUBLICATION " + PUBLICATION + " FOR TABLE public.transactions");
@@ -121,25 +159,34 @@ public final class SnapshotBenchmark implements Callable<Integer> {
                             + " Java %s, %d cores%n", db.queryLong("SELECT count(*) FROM public.transactions"),
                     db.queryLong("SELECT pg_table_size('public.transactions')") / 1e6, fill.changesPerSecond(), runs, pg.versionNumber(),
                     System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors());
-            System.out.println("no untimed warm-up: each run includes connecting, slot creation and JIT warm-up;"
-                    + " variants run in the order listed, once per run");
-            System.out.printf(Locale.ROOT, "%-5s %-48s %18s %14s %18s%n", "run", "variant", "rows/s", "ratio to COPY", "ratio to Debezium");
+            System.out.println(inProcess
+                    ? "in one JVM: variants run in the order listed, once per run, each on the code the ones before compiled"
+                    : "each run of each variant in a fresh JVM (-Xmx1g), as an application starting its snapshot: connecting, slot"
+                            + " creation and JIT warm-up included");
+            Rates[][] measured = new Rates[variants.size()][runs];
+            String header = "%-5s %-46s %15s %8s %8s %15s %8s %8s%n";
+            System.out.printf(Locale.ROOT, header, "", "", "from start()", "", "", "after 1st row", "", "");
+            System.out.printf(Locale.ROOT, header, "run", "variant", "rows/s", "x COPY", "x Dbz", "rows/s", "x COPY", "x Dbz");
             for (int run = 1; run <= runs; run++) {
                 for (int v = 0; v < variants.size(); v++) {
-                    results[v][run - 1] = variants.get(v).measure().rowsPerSecond(db, rows, run);
+                    measured[v][run - 1] = inProcess ? variants.get(v).measure().rowsPerSecond(db, rows, run) : forked(pg, db, v, run);
+                    results[v][run - 1] = measured[v][run - 1].fromStart();
+                    steady[v][run - 1] = measured[v][run - 1].afterFirstRow();
                 }
                 // Printed once the run is complete: COPY's ratio to Debezium needs Debezium's figure.
                 for (int v = 0; v < variants.size(); v++) {
-                    double measured = results[v][run - 1];
-                    System.out.printf(Locale.ROOT, "%-5d %-48s %18s %14s %18s%n", run, variants.get(v).name(), rate(measured),
-                            ratio(measured / results[COPY][run - 1]), ratio(measured / results[DEBEZIUM][run - 1]));
+                    int r = run - 1;
+                    System.out.printf(Locale.ROOT, header, run, variants.get(v).name(),
+                            rate(results[v][r]), ratio(results[v][r] / results[COPY][r]), ratio(results[v][r] / results[DEBEZIUM][r]),
+                            rate(steady[v][r]), ratio(steady[v][r] / steady[COPY][r]), ratio(steady[v][r] / steady[DEBEZIUM][r]));
                 }
             }
-            System.out.printf(Locale.ROOT, "%n%-5s %-48s %18s %14s %18s%n", "", "variant", "median, " + runs + " runs", "ratio to COPY",
-                    "ratio to Debezium");
+            System.out.println();
+            System.out.printf(Locale.ROOT, header, "", "median of " + runs + " runs", "", "", "", "", "", "");
             for (int v = 0; v < variants.size(); v++) {
-                System.out.printf(Locale.ROOT, "%-5s %-48s %18s %14s %18s%n", "", variants.get(v).name(), rate(median(results[v])),
-                        ratio(medianRatio(results[v], results[COPY])), ratio(medianRatio(results[v], results[DEBEZIUM])));
+                System.out.printf(Locale.ROOT, header, "", variants.get(v).name(),
+                        rate(median(results[v])), ratio(medianRatio(results[v], results[COPY])), ratio(medianRatio(results[v], results[DEBEZIUM])),
+                        rate(median(steady[v])), ratio(medianRatio(steady[v], steady[COPY])), ratio(medianRatio(steady[v], steady[DEBEZIUM])));
             }
             System.out.println("a median ratio is the median of the runs' ratios, each to the same run's COPY or Debezium");
         } finally {
@@ -148,15 +195,42 @@ public final class SnapshotBenchmark implements Callable<Integer> {
         return 0;
     }
 
+    /** Measures one variant once in a fresh JVM on the same classpath, against the same server and database. */
+    private Rates forked(TestPostgres pg, TestDatabase db, int variant, int run) throws Exception {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), SnapshotBenchmark.class.getName(),
+                "--measure", Integer.toString(variant), "--database", db.name(), "--rows", Integer.toString(rows), "--run", Integer.toString(run));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().put("PGCDC_TEST_JDBC_URL", pg.jdbcUrl("postgres"));
+        builder.environment().put("PGCDC_TEST_USER", pg.user());
+        builder.environment().put("PGCDC_TEST_PASSWORD", pg.password());
+        Process child = builder.start();
+        String result = null;
+        try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String line; (line = out.readLine()) != null; ) {
+                if (line.startsWith(RESULT)) {
+                    result = line.substring(RESULT.length());
+                }
+            }
+        }
+        int exit = child.waitFor();
+        if (exit != 0 || result == null) {
+            throw new IllegalStateException("measuring variant " + variant + " run " + run + " in a child JVM failed (exit " + exit + ")");
+        }
+        String[] parts = result.split(" ");
+        return new Rates(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]));
+    }
+
     /** {@code COPY TO STDOUT} into a stream that counts and discards: what PostgreSQL hands out. */
-    private static double copyOut(TestDatabase db, int rows, int run) throws Exception {
+    private static Rates copyOut(TestDatabase db, int rows, int run) throws Exception {
         LineCounter out = new LineCounter();
         try (Connection c = db.connect()) {
             long start = System.nanoTime();
             c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT * FROM public.transactions) TO STDOUT", out);
-            double seconds = (System.nanoTime() - start) / 1e9;
+            long last = System.nanoTime();
             expect(rows, out.lines, "COPY");
-            return rows / seconds;
+            return Rates.of(rows, start, out.firstLineAt, last);
         }
     }
 
@@ -166,7 +240,7 @@ public final class SnapshotBenchmark implements Callable<Integer> {
      * from the engine's start until the consumer has read two fields of {@code after} of the last {@code op=r}
      * record; the slot is dropped afterwards.
      */
-    private static double rawDebeziumSnapshot(TestDatabase db, int rows, int run) throws Exception {
+    private static Rates rawDebeziumSnapshot(TestDatabase db, int rows, int run) throws Exception {
         String slot = "snapshot_bench_dbz_" + run;
         Properties properties = new Properties();
         properties.putAll(CdcEngine.debeziumProperties(config(db, "snapshot-bench-dbz-" + run, slot).build()));
@@ -174,6 +248,7 @@ public final class SnapshotBenchmark implements Callable<Integer> {
         properties.stringPropertyNames().stream().filter(k -> k.startsWith("offset.storage")).forEach(properties::remove);
         properties.setProperty("offset.storage", "org.apache.kafka.connect.storage.MemoryOffsetBackingStore");
         AtomicLong read = new AtomicLong();
+        AtomicLong firstAt = new AtomicLong();
         AtomicLong lastAt = new AtomicLong();
         AtomicLong sink = new AtomicLong();
         AtomicReference<String> ended = new AtomicReference<>();
@@ -188,6 +263,9 @@ public final class SnapshotBenchmark implements Callable<Integer> {
                     Struct value = (Struct) event.record().value();
                     if (value.schema().field("op") == null || !"r".equals(value.getString("op"))) {
                         return;
+                    }
+                    if (firstAt.get() == 0) {
+                        firstAt.set(System.nanoTime());
                     }
                     Struct after = value.getStruct("after");
                     // What an application does with these fields: numeric arrives as text (decimal.handling.mode=string).
@@ -212,7 +290,7 @@ public final class SnapshotBenchmark implements Callable<Integer> {
         }
         expect(rows, read.get(), "raw Debezium");
         dropSlot(db, slot);
-        return rows / ((lastAt.get() - start) / 1e9);
+        return Rates.of(rows, start, firstAt.get(), lastAt.get());
     }
 
     /**
@@ -220,15 +298,19 @@ public final class SnapshotBenchmark implements Callable<Integer> {
      * slot, from {@code start()} until the listener has read two columns of the last snapshot row; the slot is
      * dropped afterwards.
      */
-    private static double librarySnapshot(TestDatabase db, int rows, int run, int parallelism) throws Exception {
+    private static Rates librarySnapshot(TestDatabase db, int rows, int run, int parallelism) throws Exception {
         String slot = "snapshot_bench_lib" + parallelism + "_" + run;
         AtomicLong read = new AtomicLong();
+        AtomicLong firstAt = new AtomicLong();
         AtomicLong lastAt = new AtomicLong();
         CountDownLatch done = new CountDownLatch(1);
         long[] sink = new long[1];
         ChangeListener listener = new ChangeListener() {
             @Override
             public void onRead(ChangeEvent event) {
+                if (firstAt.get() == 0) {
+                    firstAt.set(System.nanoTime());
+                }
                 Row row = event.after();
                 // Read as an application would, so that a lazy row costs what it costs.
                 sink[0] += row.getString("transaction_id").length() + row.getDecimal("amount").scale();
@@ -249,7 +331,7 @@ public final class SnapshotBenchmark implements Callable<Integer> {
         }
         expect(rows, read.get(), "library");
         dropSlot(db, slot);
-        return rows / ((lastAt.get() - start) / 1e9);
+        return Rates.of(rows, start, firstAt.get(), lastAt.get());
     }
 
     /** The configuration both engines derive from: the table, the publication made beforehand, a fresh slot. */
@@ -321,11 +403,12 @@ public final class SnapshotBenchmark implements Callable<Integer> {
     /** Counts the lines of COPY's text output and throws the bytes away. */
     private static final class LineCounter extends OutputStream {
         long lines;
+        long firstLineAt;
 
         @Override
         public void write(int b) {
             if (b == '\n') {
-                lines++;
+                line();
             }
         }
 
@@ -333,8 +416,14 @@ public final class SnapshotBenchmark implements Callable<Integer> {
         public void write(byte[] b, int off, int len) {
             for (int i = off; i < off + len; i++) {
                 if (b[i] == '\n') {
-                    lines++;
+                    line();
                 }
+            }
+        }
+
+        private void line() {
+            if (lines++ == 0) {
+                firstLineAt = System.nanoTime();
             }
         }
     }

@@ -73,6 +73,10 @@ final class ColumnValues {
             case Oid.BIT:
             case Oid.TIME:
             case Oid.TIMETZ:
+            // getObject gives these as getString does, after a type lookup per value.
+            case Oid.TEXT:
+            case Oid.VARCHAR:
+            case Oid.BPCHAR:
                 return Read.STRING;
             case Oid.NUMERIC:
                 return Read.NUMERIC;

@@ -3,6 +3,8 @@ package io.pgcdc.internal;
 import io.debezium.DebeziumException;
 import io.debezium.config.CommonConnectorConfig.EventConvertingFailureHandlingMode;
 import io.debezium.relational.Column;
+import io.debezium.relational.Key;
+import io.debezium.relational.Key.KeyMapper;
 import io.debezium.relational.CustomConverterRegistry;
 import io.debezium.relational.DefaultValueConverter;
 import io.debezium.relational.Table;
@@ -50,6 +52,26 @@ final class SnapshotSchemaBuilder extends TableSchemaBuilder {
         List<Column> columns = table.columns().stream()
                 .filter(c -> filter == null || filter.matches(id.catalog(), id.schema(), id.table(), c.name()))
                 .collect(Collectors.toList());
+        return compile(schema, id, columns, mappers);
+    }
+
+    /**
+     * The converter of {@code table}'s rows into the fields of {@code keySchema}, as Debezium's key generator
+     * (no column mappers); null when the key schema has fields beyond the key columns (a topic naming strategy
+     * that augments keys), which only Debezium's own generator fills.
+     */
+    RowValues keyValues(Schema keySchema, Table table, KeyMapper keyMapper) {
+        if (keySchema == null) {
+            return null;
+        }
+        List<Column> columns = new Key.Builder(table).customKeyMapper(keyMapper).build().keyColumns();
+        if (columns.size() != keySchema.fields().size()) {
+            return null;
+        }
+        return compile(keySchema, table.id(), columns, null);
+    }
+
+    private RowValues compile(Schema schema, TableId id, List<Column> columns, ColumnMappers mappers) {
         int[] indexes = indexesForColumns(columns);
         Field[] fields = fieldsForColumns(schema, columns);
         ValueConverter[] converters = convertersForColumns(schema, id, columns, mappers);

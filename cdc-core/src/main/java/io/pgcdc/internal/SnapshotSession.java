@@ -69,10 +69,10 @@ public final class SnapshotSession implements AutoCloseable {
     /** Makes what the delivery thread receives from one row; called on reader threads, concurrently. */
     public interface RowFactory<T> {
         /**
-         * @param key the key, null for a table without one
+         * @param key the key's values by field of {@link CapturedTable#keySchema()}, null for a table without key
          * @param values the row's values as Debezium converts them, by field of {@link CapturedTable#valueSchema()}
          */
-        T make(CapturedTable table, Struct key, Object[] values);
+        T make(CapturedTable table, Object[] key, Object[] values);
     }
 
     /** Receives chunks of rows on the thread that called {@link #read}. */
@@ -86,14 +86,34 @@ public final class SnapshotSession implements AutoCloseable {
         private final Table table;
         private final TableSchema schema;
         private final SnapshotSchemaBuilder.RowValues values;
+        private final SnapshotSchemaBuilder.RowValues keys;
         private final long estimatedRows;
 
-        CapturedTable(TableId id, Table table, TableSchema schema, SnapshotSchemaBuilder.RowValues values, long estimatedRows) {
+        CapturedTable(TableId id, Table table, TableSchema schema, SnapshotSchemaBuilder.RowValues values,
+                      SnapshotSchemaBuilder.RowValues keys, long estimatedRows) {
             this.id = id;
             this.table = table;
             this.schema = schema;
             this.values = values;
+            this.keys = keys;
             this.estimatedRows = estimatedRows;
+        }
+
+        /** The key's values by field of {@link #keySchema()}; null for a table without key. */
+        Object[] key(Object[] row) {
+            if (schema.keySchema() == null) {
+                return null;
+            }
+            if (keys != null) {
+                return keys.convert(row);
+            }
+            Struct key = schema.keyFromColumnData(row);
+            List<org.apache.kafka.connect.data.Field> fields = key.schema().fields();
+            Object[] values = new Object[fields.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = key.get(fields.get(i));
+            }
+            return values;
         }
 
         public TableId id() {
@@ -398,7 +418,7 @@ public final class SnapshotSession implements AutoCloseable {
                 List<T> chunk = new ArrayList<>(CHUNK_ROWS);
                 while (rs.next()) {
                     Object[] row = values.row(rs);
-                    chunk.add(factory.make(t, t.schema.keyFromColumnData(row), t.values.convert(row)));
+                    chunk.add(factory.make(t, t.key(row), t.values.convert(row)));
                     if (chunk.size() == CHUNK_ROWS) {
                         if (stopped) {
                             return;
@@ -624,7 +644,8 @@ public final class SnapshotSession implements AutoCloseable {
             }
             TableSchema schema = builder.create(topics, table, connectorConfig.getColumnFilter(), mappers, connectorConfig.getKeyMapper());
             SnapshotSchemaBuilder.RowValues rowValues = builder.rowValues(schema.valueSchema(), table, connectorConfig.getColumnFilter(), mappers);
-            result.add(new CapturedTable(id, table, schema, rowValues, sizes.get(id)[2]));
+            SnapshotSchemaBuilder.RowValues keyValues = builder.keyValues(schema.keySchema(), table, connectorConfig.getKeyMapper());
+            result.add(new CapturedTable(id, table, schema, rowValues, keyValues, sizes.get(id)[2]));
         }
         return result;
     }

@@ -130,17 +130,16 @@ final class Cli {
      */
     static int awaitStop(CountDownLatch stop, CdcEngine engine) throws InterruptedException {
         long nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        boolean snapshotReported = false;
+        boolean snapshotAnnounced = false;
         while (!stop.await(200, TimeUnit.MILLISECONDS) && !engine.state().isTerminal()) {
             // The engine works on its own threads; this one waits, and shows the snapshot's progress on stderr.
             io.pgcdc.EngineHealth health = engine.health();
             if (health.isSnapshotRunning() && System.nanoTime() > nextReport) {
                 System.err.println(snapshotProgress(health));
                 nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-                snapshotReported = true;
-            } else if (snapshotReported && !health.isSnapshotRunning()) {
+            } else if (!snapshotAnnounced && !health.isSnapshotRunning() && health.snapshotRows() > 0) {
                 System.err.printf("snapshot done: %,d rows%n", health.snapshotRows());
-                snapshotReported = false;
+                snapshotAnnounced = true;
             }
         }
         engine.close();

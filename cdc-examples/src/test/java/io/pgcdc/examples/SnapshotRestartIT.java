@@ -174,6 +174,8 @@ class SnapshotRestartIT {
         assertThat(writer.committed() - atSnapshotEnd).as("changes committed after the end of the snapshot").isPositive();
         assertThat(writer.deletedPreloaded().size()).as("preloaded rows the writer deleted").isPositive();
         assertDiff(diff, summary);
+        assertThat(java.nio.file.Files.readString(runs.get(0).err)).as("Tail reports the snapshot's end on stderr")
+                .contains(String.format(Locale.ROOT, "snapshot done: %,d rows", runs.get(0).snapshotRows()));
     }
 
     /** The {@code sql/} schema and {@link #PRELOADED} generated rows, by the generator's COPY path; returns their keys. */

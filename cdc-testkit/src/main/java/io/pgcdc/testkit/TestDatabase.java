@@ -14,10 +14,16 @@ public final class TestDatabase implements AutoCloseable {
     private final TestPostgres server;
     private final String name;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final boolean owned;
 
     TestDatabase(TestPostgres server, String name) {
+        this(server, name, true);
+    }
+
+    TestDatabase(TestPostgres server, String name, boolean owned) {
         this.server = server;
         this.name = name;
+        this.owned = owned;
     }
 
     /** The server this database lives on. */
@@ -83,10 +89,10 @@ public final class TestDatabase implements AutoCloseable {
         }
     }
 
-    /** Drops this database and its replication slots; idempotent. */
+    /** Drops this database and its replication slots, unless it was only attached to; idempotent. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (closed.compareAndSet(false, true) && owned) {
             try {
                 server.dropDatabase(name);
             } catch (SQLException e) {

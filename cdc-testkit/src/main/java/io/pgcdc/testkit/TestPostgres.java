@@ -164,6 +164,14 @@ public final class TestPostgres implements AutoCloseable {
         return new TestDatabase(this, name);
     }
 
+    /**
+     * A handle on a database that already exists on this server (another process created it, say a
+     * benchmark's parent); closing the handle leaves the database alone.
+     */
+    public TestDatabase attach(String name) {
+        return new TestDatabase(this, name, false);
+    }
+
     void dropDatabase(String name) throws SQLException {
         try (Connection c = connect(server.adminDatabase())) {
             // Terminate consumers first: an active slot cannot be dropped, a database with sessions neither.
