@@ -122,6 +122,7 @@ public final class CdcConfig {
     private final int maxBatchSize;
     private final int transactionBuffer;
     private final int snapshotParallelism;
+    private final int lanes;
     private final ThreadFactory threadFactory;
 
     private CdcConfig(Builder b) {
@@ -147,6 +148,7 @@ public final class CdcConfig {
         this.maxBatchSize = b.maxBatchSize;
         this.transactionBuffer = b.transactionBuffer;
         this.snapshotParallelism = b.snapshotParallelism;
+        this.lanes = b.lanes;
         this.threadFactory = b.threadFactory;
     }
 
@@ -178,6 +180,7 @@ public final class CdcConfig {
         b.maxBatchSize = maxBatchSize;
         b.transactionBuffer = transactionBuffer;
         b.snapshotParallelism = snapshotParallelism;
+        b.lanes = lanes;
         b.threadFactory = threadFactory;
         return b;
     }
@@ -295,6 +298,19 @@ public final class CdcConfig {
     }
 
     /**
+     * How many threads run a {@link ChangeListener}'s change callbacks: 1 (the default) runs every callback on
+     * the delivery thread. With more, each change goes to the lane of its table and key, so the changes of one
+     * row stay in order while different rows are handled at once (for listeners that wait on I/O). Offsets
+     * never pass an event a lane has not finished; the failure policy applies per event; logical messages and
+     * truncates wait for every earlier change and run on the delivery thread, as do {@code onBegin} (before
+     * the transaction's changes are handed to lanes) and {@code onCommit} (once they all were handed over:
+     * some may still run). A {@link BatchListener} takes no lanes.
+     */
+    public int lanes() {
+        return lanes;
+    }
+
+    /**
      * Makes the delivery thread, which runs every listener callback; by default a daemon thread named
      * {@code pgcdc-<name>}.
      */
@@ -361,7 +377,7 @@ public final class CdcConfig {
     public String toString() {
         return "CdcConfig[name=" + name + ", " + user + "@" + host + ":" + port + "/" + database
                 + ", tables=" + tables + ", slot=" + slotName + ", publication=" + publicationName
-                + ", snapshot=" + snapshotMode + " x" + snapshotParallelism + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
+                + ", snapshot=" + snapshotMode + " x" + snapshotParallelism + (lanes > 1 ? ", lanes=" + lanes : "") + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
                 + ", onListenerFailure=" + failurePolicy
                 + ", properties=" + masked(properties) + "]";
     }
@@ -387,6 +403,7 @@ public final class CdcConfig {
         private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
         private int transactionBuffer = DEFAULT_TRANSACTION_BUFFER;
         private int snapshotParallelism = DEFAULT_SNAPSHOT_PARALLELISM;
+        private int lanes = 1;
         private ThreadFactory threadFactory;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
@@ -530,6 +547,15 @@ public final class CdcConfig {
                 throw new IllegalArgumentException("snapshotParallelism must be between 1 and 64, not " + snapshotParallelism);
             }
             this.snapshotParallelism = snapshotParallelism;
+            return this;
+        }
+
+        /** Threads running a ChangeListener's change callbacks: 1 to 256; see {@link CdcConfig#lanes()}. */
+        public Builder lanes(int lanes) {
+            if (lanes < 1 || lanes > 256) {
+                throw new IllegalArgumentException("lanes must be between 1 and 256, not " + lanes);
+            }
+            this.lanes = lanes;
             return this;
         }
 

@@ -101,6 +101,10 @@ public final class CdcEngine implements AutoCloseable {
      * boundaries (see {@link BatchListener}); nothing connects until {@link #start()}.
      */
     public static CdcEngine create(CdcConfig config, BatchListener listener) {
+        if (Objects.requireNonNull(config, "config").lanes() > 1) {
+            throw new IllegalArgumentException("lanes (" + config.lanes() + ") apply to a ChangeListener; a BatchListener gets whole"
+                    + " batches on one thread: handle a batch's events in parallel inside onBatch, or use lanes(1)");
+        }
         return new CdcEngine(Objects.requireNonNull(config, "config"), null, Objects.requireNonNull(listener, "listener"));
     }
 
@@ -223,6 +227,17 @@ public final class CdcEngine implements AutoCloseable {
                 throw e;
             }
             stats.snapshotStarted(snapshot.estimatedRows());
+        } else if (storedPosition.isEmpty()) {
+            try {
+                long from = io.pgcdc.internal.SnapshotOffsets.streamFromSlot(config, engineId);
+                if (from >= 0) {
+                    LOG.info("engine '{}': no stored offsets; streaming starts at slot '{}''s position {}", config.name(), config.slotName(),
+                            Lsn.of(from));
+                }
+            } catch (CdcException e) {
+                fail(e);
+                throw e;
+            }
         }
         synchronized (lock) {
             if (state != State.STARTING) {

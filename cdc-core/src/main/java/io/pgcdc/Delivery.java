@@ -57,6 +57,19 @@ final class Delivery implements EngineDriver.RecordHandler {
     /** Between a BEGIN marker and its END: no position in between may be stored on its own. */
     private boolean open;
 
+    /** Listener threads when {@link CdcConfig#lanes()} is above 1, else null. */
+    private final Lanes lanes;
+    /** Events handed to lanes so far: each gets the next number (delivery thread). */
+    private long dispatched;
+    /** The lowest number of an event a lane did not finish (failed, or skipped while closing); guarded by this. */
+    private long firstUnfinished = Long.MAX_VALUE;
+    private Throwable laneError;
+    /** Acknowledgements waiting for the lanes: a record, and the events that must be finished first. */
+    private final List<SourceRecord> deferredRecords = new ArrayList<>();
+    private final List<Long> deferredThrough = new ArrayList<>();
+    private EngineDriver.Acks laneAcksFor;
+    private EngineDriver.Acks laneAcks;
+
     /** The transaction being received. */
     private static final class Tx {
         final String key;
@@ -85,6 +98,8 @@ final class Delivery implements EngineDriver.RecordHandler {
         this.batchListener = batchListener;
         this.mapper = mapper;
         this.closing = closing;
+        this.lanes = config.lanes() > 1 && listener != null
+                ? new Lanes(config.lanes(), config.name(), config.threadFactory()) : null;
     }
 
     /** The error that stopped delivery, if any. */
@@ -100,10 +115,121 @@ final class Delivery implements EngineDriver.RecordHandler {
         batch.clear();
         batchCommits.clear();
         batchLast = null;
+        deferredRecords.clear();
+        deferredThrough.clear();
     }
 
     @Override
-    public void handle(SourceRecord record, EngineDriver.Acks acks) throws Exception {
+    public void close() {
+        if (lanes != null) {
+            lanes.close();
+        }
+    }
+
+    /**
+     * With lanes, the acknowledgements the handler gives are held until the lanes finished the events before
+     * them ({@link #awaitLanes}); without, the driver's own.
+     */
+    private EngineDriver.Acks laneAware(EngineDriver.Acks acks) {
+        if (lanes == null) {
+            return acks;
+        }
+        if (laneAcksFor != acks) {
+            laneAcksFor = acks;
+            laneAcks = new EngineDriver.Acks() {
+                @Override
+                public void handledThrough(SourceRecord record) {
+                    deferredRecords.add(record);
+                    deferredThrough.add(dispatched);
+                }
+
+                @Override
+                public void discardPending() {
+                    try {
+                        awaitLanes(acks);
+                    } catch (RuntimeException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    acks.discardPending();
+                }
+            };
+        }
+        return laneAcks;
+    }
+
+    /**
+     * Waits for every event handed to lanes, then acknowledges the held records whose events all finished.
+     *
+     * @throws Exception the listener's failure in a lane (the events from it on stay unacknowledged)
+     */
+    private void awaitLanes(EngineDriver.Acks acks) throws Exception {
+        if (lanes == null) {
+            return;
+        }
+        lanes.await();
+        long unfinished;
+        Throwable error;
+        synchronized (this) {
+            unfinished = firstUnfinished;
+            error = laneError;
+        }
+        SourceRecord through = null;
+        for (int i = 0; i < deferredRecords.size() && deferredThrough.get(i) < unfinished; i++) {
+            through = deferredRecords.get(i);
+        }
+        deferredRecords.clear();
+        deferredThrough.clear();
+        if (through != null) {
+            acks.handledThrough(through);
+        }
+        if (unfinished != Long.MAX_VALUE) {
+            if (error instanceof Exception) {
+                throw (Exception) error;
+            }
+            if (error instanceof Error) {
+                throw (Error) error;
+            }
+            throw new StopEngineException("engine '" + config.name() + "' is closing");
+        }
+    }
+
+    /** Runs one change on its lane: the failure policy applies; a failure or a close stops acknowledgements there. */
+    private void inLane(long number, ChangeEvent change) {
+        synchronized (this) {
+            if (firstUnfinished != Long.MAX_VALUE && firstUnfinished < number) {
+                // An earlier event failed: the engine stops; this one is delivered again after a restart.
+                return;
+            }
+        }
+        if (closing.getAsBoolean()) {
+            unfinished(number, null);
+            return;
+        }
+        try {
+            call("change", () -> change.operation() + " " + change.table() + " " + change.id(), () -> listener.onChange(change), change);
+        } catch (Throwable e) {
+            unfinished(number, e);
+        }
+    }
+
+    private synchronized void unfinished(long number, Throwable error) {
+        if (number < firstUnfinished) {
+            firstUnfinished = number;
+            laneError = error;
+        }
+    }
+
+    /** Hands a change to the lane of its row. */
+    private void toLane(ChangeEvent change) {
+        long number = ++dispatched;
+        lanes.submit(lanes.laneOf(java.util.Objects.hash(change.table(), change.key())), () -> inLane(number, change));
+    }
+
+    @Override
+    public void handle(SourceRecord record, EngineDriver.Acks driverAcks) throws Exception {
+        EngineDriver.Acks acks = laneAware(driverAcks);
         EventMapper.Decoded d;
         try {
             d = mapper.map(record);
@@ -278,6 +404,20 @@ final class Delivery implements EngineDriver.RecordHandler {
             return;
         }
         stats.delivering(event, commitTime(event), Instant.now());
+        if (lanes != null && event instanceof ChangeEvent && ((ChangeEvent) event).operation() != Operation.TRUNCATE) {
+            toLane((ChangeEvent) event);
+            acks.handledThrough(record);
+            return;
+        }
+        if (lanes != null) {
+            // A message or a truncate follows every change before it, whatever its lane.
+            lanes.await();
+            synchronized (this) {
+                if (firstUnfinished != Long.MAX_VALUE) {
+                    throw new StopEngineException("engine '" + config.name() + "' stops: a lane did not finish an earlier event");
+                }
+            }
+        }
         if (event instanceof ChangeEvent) {
             ChangeEvent change = (ChangeEvent) event;
             call("change", () -> change.operation() + " " + change.table() + " " + change.id(), () -> listener.onChange(change), event);
@@ -289,7 +429,12 @@ final class Delivery implements EngineDriver.RecordHandler {
     }
 
     @Override
-    public void endOfBatch(EngineDriver.Acks acks) throws Exception {
+    public void endOfBatch(EngineDriver.Acks driverAcks) throws Exception {
+        if (lanes != null) {
+            awaitLanes(driverAcks);
+            return;
+        }
+        EngineDriver.Acks acks = driverAcks;
         if (batchListener != null && (!batch.isEmpty() || !batchCommits.isEmpty()) && (current == null || current.commitLsn == null)) {
             flushBatch(acks, true);
         } else if (batchListener != null && batch.isEmpty() && batchLast != null && current == null) {
@@ -333,7 +478,28 @@ final class Delivery implements EngineDriver.RecordHandler {
                 continue;
             }
             stats.delivering(event, null, received);
+            if (lanes != null) {
+                toLane(event);
+                continue;
+            }
             call("change", () -> event.operation() + " " + event.table() + " " + event.id(), () -> listener.onChange(event), event);
+        }
+        if (lanes != null) {
+            // Each chunk is finished before the next is handed over: memory stays bounded by the readers' queue.
+            lanes.await();
+            Throwable error;
+            synchronized (this) {
+                error = firstUnfinished == Long.MAX_VALUE ? null : laneError;
+                if (firstUnfinished != Long.MAX_VALUE && error == null) {
+                    throw new io.pgcdc.internal.SnapshotSession.Stopped();
+                }
+            }
+            if (error instanceof Exception) {
+                throw (Exception) error;
+            }
+            if (error instanceof Error) {
+                throw (Error) error;
+            }
         }
     }
 
@@ -428,7 +594,11 @@ final class Delivery implements EngineDriver.RecordHandler {
     private ListenerException listenerFailed(String what, CdcEvent event, Throwable cause) {
         ListenerException error = new ListenerException(what, event, cause);
         LOG.error("engine '{}' stops: {}", config.name(), error.getMessage(), cause);
-        failure = error;
+        synchronized (this) {
+            if (failure == null) {
+                failure = error;
+            }
+        }
         return error;
     }
 

@@ -67,11 +67,11 @@ final class EngineStats {
         }
     }
 
-    void retried() {
+    synchronized void retried() {
         retries++;
     }
 
-    void deadLettered() {
+    synchronized void deadLettered() {
         deadLetters++;
     }
 

@@ -183,6 +183,22 @@ class SnapshotIT {
     }
 
     @Test
+    void withoutASnapshotTheStreamStartsAtAnExistingSlotsPositionNotAtTheServersCurrentOne(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        CdcConfig config = TestConfigs.transactions(db).snapshotMode(SnapshotMode.NONE).build();
+        db.execute("CREATE PUBLICATION " + config.publicationName() + " FOR TABLE transactions",
+                "SELECT pg_create_logical_replication_slot('" + config.slotName() + "', 'pgoutput')",
+                "INSERT INTO transactions (transaction_id) VALUES ('after-the-slot')");
+        RecordingListener listener = new RecordingListener();
+        try (CdcEngine engine = CdcEngine.create(config, listener)) {
+            engine.start();
+            db.execute("INSERT INTO transactions (transaction_id) VALUES ('after-the-start')");
+            await().atMost(Duration.ofSeconds(30)).until(() -> listener.size() >= 2);
+        }
+        assertThat(listener.events()).extracting(e -> e.after().getString("transaction_id")).containsExactly("after-the-slot", "after-the-start");
+    }
+
+    @Test
     void debeziumSnapshotPropertiesAreRefusedBecauseTheyWouldDoNothing() {
         assertThatThrownBy(() -> CdcConfig.builder().property("snapshot.select.statement.overrides", "public.transactions"))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -47,6 +47,10 @@ public final class EngineDriver {
 
         /** Debezium restarted: the records not acknowledged come again; forget them. */
         void reset();
+
+        /** The engine ended: release the handler's threads. */
+        default void close() {
+        }
     }
 
     /** Where a handler says which records are handled. */
@@ -187,6 +191,7 @@ public final class EngineDriver {
             observer.completed(lastSuccess, lastMessage, lastError);
         } finally {
             delivery.shutdownNow();
+            handler.close();
             finished.countDown();
         }
     }

@@ -67,6 +67,33 @@ public final class SnapshotOffsets {
     }
 
     /**
+     * Without stored offsets and without a snapshot ({@code NONE}), Debezium would start at the server's
+     * current WAL position and skip what was committed since the slot's position; when the slot exists,
+     * this stores its confirmed position as where streaming starts, so every change the slot holds arrives.
+     *
+     * @return the position stored, or -1 when the slot does not exist (Debezium creates it, at the current position)
+     */
+    public static long streamFromSlot(CdcConfig config, String memoryId) {
+        long confirmed;
+        try (Connection c = Preflight.openConnection(config);
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT coalesce(confirmed_flush_lsn, restart_lsn)::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, config.slotName());
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getString(1) == null) {
+                    return -1;
+                }
+                confirmed = org.postgresql.replication.LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+            }
+        } catch (SQLException e) {
+            throw new CdcException(Preflight.reasonOf(e), "cannot read replication slot '" + config.slotName() + "': " + e.getMessage(), e);
+        }
+        write(config, memoryId, Map.of(debeziumKey(config), utf8("{\"lsn\":" + confirmed + ",\"lsn_commit\":" + confirmed
+                + ",\"ts_usec\":" + System.currentTimeMillis() * 1000L + "}")));
+        return confirmed;
+    }
+
+    /**
      * Connect's key of the engine's Debezium partition, byte for byte as its JSON converter writes it (the
      * JSON is written by hand: Jackson's start-up alone was a sixth of the time to a snapshot's first row).
      */

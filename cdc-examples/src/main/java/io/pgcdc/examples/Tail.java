@@ -63,6 +63,9 @@ public final class Tail implements Callable<Integer> {
     @Option(names = "--snapshot", description = "INITIAL (existing rows first), NONE or ALWAYS (default: ${DEFAULT-VALUE})")
     SnapshotMode snapshot = SnapshotMode.NONE;
 
+    @Option(names = "--lanes", paramLabel = "N", description = "threads printing changes, by row (default: ${DEFAULT-VALUE}); see CdcConfig.lanes")
+    int lanes = 1;
+
     @Option(names = "--max-events", paramLabel = "N", description = "stop after N events (default: run until Ctrl-C)")
     long maxEvents;
 
@@ -93,6 +96,7 @@ public final class Tail implements Callable<Integer> {
                 public void onChange(ChangeEvent event) throws Exception {
                     out.println(JSON.writeValueAsString(toJson(event)));
                     out.flush();
+                    // With --lanes, lane threads print at once: println keeps lines whole.
                     if (stopAfter > 0 && printed.incrementAndGet() >= stopAfter) {
                         stop.countDown();
                     }
@@ -117,7 +121,7 @@ public final class Tail implements Callable<Integer> {
         CdcConfig.Builder b = sqlApplied && tables.equals(List.of("public.transactions")) ? db.captureConfig(name)
                 : CdcConfig.builder().name(name).host(db.host).port(db.port).database(db.database)
                         .user(db.captureUser).password(db.capturePassword);
-        b.tables(tables.toArray(String[]::new)).snapshotMode(snapshot);
+        b.tables(tables.toArray(String[]::new)).snapshotMode(snapshot).lanes(lanes);
         if (publication != null) {
             b.publicationName(publication).property("publication.autocreate.mode", "disabled");
         }

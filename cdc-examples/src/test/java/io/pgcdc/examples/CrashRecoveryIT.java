@@ -33,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * kill -9 of the consumer at random moments while the generator writes: the {@code Tail} example in a
  * child JVM with an offsets file, killed and restarted over and over. Every committed change must be
  * printed at least once, repeats must stay within one batch per crash, and nothing is read twice by a
- * new snapshot. {@code -Dpgcdc.crash.kills=100} for the longer run.
+ * new snapshot. Every other run prints through 4 lanes ({@code CdcConfig.lanes}): offsets must not pass an event
+ * a lane has not finished. {@code -Dpgcdc.crash.kills=100} for the longer run, {@code -Dpgcdc.crash.lanes=N} for
+ * N lanes in every run.
  */
 @ExtendWith(PostgresExtension.class)
 class CrashRecoveryIT {
@@ -66,7 +68,11 @@ class CrashRecoveryIT {
         List<List<JsonNode>> runs = new ArrayList<>();
         try {
             for (int i = 0; i < kills; i++) {
-                ChildJvm tail = ChildJvm.start(Tail.class, env, args);
+                // Every other run prints through 4 lanes (CdcConfig.lanes), unless -Dpgcdc.crash.lanes=N fixes it.
+                int lanes = Integer.getInteger("pgcdc.crash.lanes", i % 2 == 0 ? 1 : 4);
+                String[] runArgs = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+                        java.util.stream.Stream.of("--lanes", Integer.toString(lanes))).toArray(String[]::new);
+                ChildJvm tail = ChildJvm.start(Tail.class, env, runArgs);
                 try {
                     if (i == 0) {
                         // The first run finishes its snapshot before the writer starts, so that every later change is a
