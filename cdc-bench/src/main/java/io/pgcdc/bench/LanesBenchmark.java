@@ -5,6 +5,7 @@ import io.pgcdc.CdcEngine;
 import io.pgcdc.ChangeEvent;
 import io.pgcdc.ChangeListener;
 import io.pgcdc.SnapshotMode;
+import io.pgcdc.generator.Schema;
 import io.pgcdc.testkit.TestDatabase;
 import io.pgcdc.testkit.TestPostgres;
 import java.util.ArrayList;
