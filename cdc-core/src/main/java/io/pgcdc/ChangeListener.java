@@ -7,7 +7,9 @@ package io.pgcdc;
  * existed before it started too.
  *
  * <p>Threading: every callback runs on the engine's delivery thread ({@code pgcdc-<name>}, or one
- * from {@link CdcConfig#threadFactory()}), never concurrently. A callback may call
+ * from {@link CdcConfig#threadFactory()}), never concurrently; with {@link CdcConfig#lanes()} above 1,
+ * change callbacks run on lane threads, concurrently for different rows and in order for one row, and the
+ * listener must be thread-safe. A callback may call
  * {@link CdcEngine#close()}: it returns at once, and the engine stops after the callback returned.
  *
  * <p>Order within a transaction: {@link #onBegin}, then its changes and messages by ordinal, then
