@@ -180,25 +180,11 @@ public final class CdcEngine implements AutoCloseable {
         }
         Properties properties = DebeziumProperties.of(config);
         java.util.OptionalLong storedPosition;
-        // Debezium's own check of the properties (a few hundred ms, most of it loading classes) runs beside the
-        // server checks: both only read.
-        java.util.concurrent.CompletableFuture<Void> validation = new java.util.concurrent.CompletableFuture<>();
-        Properties toValidate = new Properties();
-        toValidate.putAll(properties);
-        Thread validator = new Thread(() -> {
-            try {
-                ConnectorValidation.check(toValidate);
-                validation.complete(null);
-            } catch (RuntimeException | Error e) {
-                validation.completeExceptionally(e);
-            }
-        }, "pgcdc-" + config.name() + "-validation");
-        validator.setDaemon(true);
-        validator.start();
         try {
             storedPosition = OffsetChecks.prepare(config);
             Preflight.check(config, storedPosition);
-            awaitValidation(validation);
+            // After the server checks: Debezium's own check logs a stack trace for an unreachable server or a wrong password.
+            ConnectorValidation.check(properties);
         } catch (CdcException e) {
             fail(e);
             throw e;
@@ -270,22 +256,6 @@ public final class CdcEngine implements AutoCloseable {
             return;
         }
         awaitStreaming();
-    }
-
-    /** Waits for the properties' validation; its error as thrown. */
-    private static void awaitValidation(java.util.concurrent.CompletableFuture<Void> validation) {
-        try {
-            validation.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
-            }
-            if (cause instanceof Error) {
-                throw (Error) cause;
-            }
-            throw e;
-        }
     }
 
     private void awaitStreaming() {

@@ -347,12 +347,18 @@ public final class SnapshotSession implements AutoCloseable {
         int done = 0;
         try {
             while (done < threads.size()) {
-                if (stop.getAsBoolean()) {
-                    throw new Stopped();
-                }
-                Object item = queue.poll(50, TimeUnit.MILLISECONDS);
+                boolean stopping = stop.getAsBoolean();
+                // Stopping: rows still to come make the snapshot incomplete; readers that are only ending are waited for,
+                // so that a snapshot whose every row was handled still counts as completed.
+                Object item = queue.poll(stopping ? 500 : 50, TimeUnit.MILLISECONDS);
                 if (item == null) {
+                    if (stopping) {
+                        throw new Stopped();
+                    }
                     continue;
+                }
+                if (stopping && item != DONE) {
+                    throw new Stopped();
                 }
                 if (item == DONE) {
                     done++;
