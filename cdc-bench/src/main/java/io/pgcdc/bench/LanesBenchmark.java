@@ -1,5 +1,8 @@
 package io.pgcdc.bench;
 
+import static io.pgcdc.bench.Figures.median;
+import static io.pgcdc.bench.Figures.rate;
+
 import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcEngine;
 import io.pgcdc.ChangeEvent;
@@ -9,7 +12,6 @@ import io.pgcdc.generator.Schema;
 import io.pgcdc.testkit.TestDatabase;
 import io.pgcdc.testkit.TestPostgres;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -116,14 +118,5 @@ public final class LanesBenchmark implements Callable<Integer> {
         return (rows - 1) / ((last.get() - first.get()) / 1e9);
     }
 
-    private static String rate(double rowsPerSecond) {
-        return String.format(Locale.ROOT, "%,.0f rows/s", rowsPerSecond);
-    }
 
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
 }

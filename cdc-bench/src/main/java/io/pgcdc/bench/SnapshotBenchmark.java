@@ -1,5 +1,10 @@
 package io.pgcdc.bench;
 
+import static io.pgcdc.bench.Figures.median;
+import static io.pgcdc.bench.Figures.medianRatio;
+import static io.pgcdc.bench.Figures.rate;
+import static io.pgcdc.bench.Figures.ratio;
+
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -22,8 +27,6 @@ import java.sql.Connection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -377,28 +380,9 @@ public final class SnapshotBenchmark implements Callable<Integer> {
         }
     }
 
-    private static String rate(double rowsPerSecond) {
-        return String.format(Locale.ROOT, "%,.0f rows/s", rowsPerSecond);
-    }
 
-    private static String ratio(double ratio) {
-        return String.format(Locale.ROOT, "%.3f", ratio);
-    }
 
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
 
-    private static double medianRatio(double[] values, double[] reference) {
-        List<Double> ratios = new ArrayList<>();
-        for (int i = 0; i < values.length; i++) {
-            ratios.add(values[i] / reference[i]);
-        }
-        return median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
-    }
 
     /** Counts the lines of COPY's text output and throws the bytes away. */
     private static final class LineCounter extends OutputStream {
