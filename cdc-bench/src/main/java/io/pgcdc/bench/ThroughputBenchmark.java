@@ -1,5 +1,7 @@
 package io.pgcdc.bench;
 
+import static io.pgcdc.bench.Figures.median;
+
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -805,12 +807,5 @@ public final class ThroughputBenchmark implements Callable<Integer> {
 
     private static String ratio(double ratio) {
         return Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.3f", ratio);
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

@@ -60,8 +60,7 @@ public final class SnapshotOffsets {
         Map<ByteBuffer, ByteBuffer> entries = new HashMap<>();
         entries.put(markerKey(config), marker(attempt, true));
         if (streamFrom >= 0) {
-            entries.put(debeziumKey(config), utf8("{\"lsn\":" + streamFrom + ",\"lsn_commit\":" + streamFrom + ",\"ts_usec\":"
-                    + System.currentTimeMillis() * 1000L + "}"));
+            entries.put(debeziumKey(config), streamingOffset(streamFrom));
         }
         write(config, memoryId, entries);
     }
@@ -74,22 +73,16 @@ public final class SnapshotOffsets {
      * @return the position stored, or -1 when the slot does not exist (Debezium creates it, at the current position)
      */
     public static long streamFromSlot(CdcConfig config, String memoryId) {
-        long confirmed;
-        try (Connection c = Preflight.openConnection(config);
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT coalesce(confirmed_flush_lsn, restart_lsn)::text FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, config.slotName());
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || rs.getString(1) == null) {
-                    return -1;
-                }
-                confirmed = org.postgresql.replication.LogSequenceNumber.valueOf(rs.getString(1)).asLong();
-            }
+        Long confirmed;
+        try (Connection c = Preflight.openConnection(config)) {
+            confirmed = SnapshotSession.confirmedFlush(c, config.slotName());
         } catch (SQLException e) {
             throw new CdcException(Preflight.reasonOf(e), "cannot read replication slot '" + config.slotName() + "': " + e.getMessage(), e);
         }
-        write(config, memoryId, Map.of(debeziumKey(config), utf8("{\"lsn\":" + confirmed + ",\"lsn_commit\":" + confirmed
-                + ",\"ts_usec\":" + System.currentTimeMillis() * 1000L + "}")));
+        if (confirmed == null) {
+            return -1;
+        }
+        write(config, memoryId, Map.of(debeziumKey(config), streamingOffset(confirmed)));
         return confirmed;
     }
 
@@ -104,6 +97,14 @@ public final class SnapshotOffsets {
     /** The snapshot marker's key: not a partition of the engine's connector, so Debezium never reads it. */
     static ByteBuffer markerKey(CdcConfig config) {
         return utf8("[\"pgcdc.snapshot\",{\"engine\":" + jsonString(config.name()) + "}]");
+    }
+
+    /**
+     * Debezium's offset for streaming from {@code lsn}: a position between transactions (no {@code lsn_proc}), from
+     * which PostgreSQL sends every transaction committing after it.
+     */
+    private static ByteBuffer streamingOffset(long lsn) {
+        return utf8("{\"lsn\":" + lsn + ",\"lsn_commit\":" + lsn + ",\"ts_usec\":" + System.currentTimeMillis() * 1000L + "}");
     }
 
     private static ByteBuffer marker(int attempt, boolean completed) {

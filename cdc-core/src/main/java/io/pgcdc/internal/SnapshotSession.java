@@ -474,7 +474,7 @@ public final class SnapshotSession implements AutoCloseable {
     }
 
     /** The slot's confirmed position, or null when the slot does not exist. */
-    private static Long confirmedFlush(Connection c, String slot) throws SQLException {
+    static Long confirmedFlush(Connection c, String slot) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT coalesce(confirmed_flush_lsn, restart_lsn)::text FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, slot);
