@@ -28,7 +28,7 @@ class EventModelIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     /** Records every callback as a line, and the events. */
-    static final class Transcript implements ChangeListener {
+    static class Transcript implements ChangeListener {
         final List<String> lines = new CopyOnWriteArrayList<>();
         final List<CdcEvent> events = new CopyOnWriteArrayList<>();
         final List<Transaction> commits = new CopyOnWriteArrayList<>();
