@@ -185,14 +185,19 @@ final class Delivery implements EngineDriver.RecordHandler {
             acks.handledThrough(through);
         }
         if (unfinished != Long.MAX_VALUE) {
-            if (error instanceof Exception) {
-                throw (Exception) error;
-            }
-            if (error instanceof Error) {
-                throw (Error) error;
-            }
-            throw new StopEngineException("engine '" + config.name() + "' is closing");
+            throwLaneFailure(error, new StopEngineException("engine '" + config.name() + "' is closing"));
         }
+    }
+
+    /** Throws why a lane stopped: the listener's failure, or {@code closing} when it stopped because the engine closes. */
+    private static void throwLaneFailure(Throwable error, Exception closing) throws Exception {
+        if (error instanceof Exception) {
+            throw (Exception) error;
+        }
+        if (error instanceof Error) {
+            throw (Error) error;
+        }
+        throw closing;
     }
 
     /** Runs one change on its lane: the failure policy applies; a failure or a close stops acknowledgements there. */
@@ -487,18 +492,14 @@ final class Delivery implements EngineDriver.RecordHandler {
         if (lanes != null) {
             // Each chunk is finished before the next is handed over: memory stays bounded by the readers' queue.
             lanes.await();
+            long unfinished;
             Throwable error;
             synchronized (this) {
-                error = firstUnfinished == Long.MAX_VALUE ? null : laneError;
-                if (firstUnfinished != Long.MAX_VALUE && error == null) {
-                    throw new io.pgcdc.internal.SnapshotSession.Stopped();
-                }
+                unfinished = firstUnfinished;
+                error = laneError;
             }
-            if (error instanceof Exception) {
-                throw (Exception) error;
-            }
-            if (error instanceof Error) {
-                throw (Error) error;
+            if (unfinished != Long.MAX_VALUE) {
+                throwLaneFailure(error, new io.pgcdc.internal.SnapshotSession.Stopped());
             }
         }
     }

@@ -92,7 +92,6 @@ public final class SnapshotBenchmark implements Callable<Integer> {
     @Option(names = "--run", hidden = true, defaultValue = "1")
     int run;
 
-    private static final String RESULT = "pgcdc-bench-result ";
 
     /** One way to read the whole table once; returns rows per second. */
     @FunctionalInterface
@@ -142,7 +141,7 @@ public final class SnapshotBenchmark implements Callable<Integer> {
             TestPostgres server = TestPostgres.fromEnvironment();
             try (TestDatabase db = server.attach(database)) {
                 Rates r = variants.get(measure).measure().rowsPerSecond(db, rows, run);
-                System.out.println(RESULT + r.fromStart() + " " + r.afterFirstRow());
+                ChildMeasurement.print(r.fromStart(), r.afterFirstRow());
             } finally {
                 server.close();
             }
@@ -200,29 +199,9 @@ public final class SnapshotBenchmark implements Callable<Integer> {
 
     /** Measures one variant once in a fresh JVM on the same classpath, against the same server and database. */
     private Rates forked(TestPostgres pg, TestDatabase db, int variant, int run) throws Exception {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-                "-cp", System.getProperty("java.class.path"), SnapshotBenchmark.class.getName(),
-                "--measure", Integer.toString(variant), "--database", db.name(), "--rows", Integer.toString(rows), "--run", Integer.toString(run));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
-        builder.environment().put("PGCDC_TEST_JDBC_URL", pg.jdbcUrl("postgres"));
-        builder.environment().put("PGCDC_TEST_USER", pg.user());
-        builder.environment().put("PGCDC_TEST_PASSWORD", pg.password());
-        Process child = builder.start();
-        String result = null;
-        try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
-                java.nio.charset.StandardCharsets.UTF_8))) {
-            for (String line; (line = out.readLine()) != null; ) {
-                if (line.startsWith(RESULT)) {
-                    result = line.substring(RESULT.length());
-                }
-            }
-        }
-        int exit = child.waitFor();
-        if (exit != 0 || result == null) {
-            throw new IllegalStateException("measuring variant " + variant + " run " + run + " in a child JVM failed (exit " + exit + ")");
-        }
-        String[] parts = result.split(" ");
-        return new Rates(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]));
+        double[] r = ChildMeasurement.run(pg, SnapshotBenchmark.class, List.of("-Xmx1g"), List.of("--measure", Integer.toString(variant),
+                "--database", db.name(), "--rows", Integer.toString(rows), "--run", Integer.toString(run)));
+        return new Rates(r[0], r[1]);
     }
 
     /** {@code COPY TO STDOUT} into a stream that counts and discards: what PostgreSQL hands out. */

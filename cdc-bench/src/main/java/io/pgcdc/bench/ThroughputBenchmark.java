@@ -18,15 +18,14 @@ import io.pgcdc.generator.TransactionGenerator;
 import io.pgcdc.generator.Workload;
 import io.pgcdc.testkit.TestDatabase;
 import io.pgcdc.testkit.TestPostgres;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -89,7 +88,6 @@ public final class ThroughputBenchmark implements Callable<Integer> {
     private static final Duration STALL_TIMEOUT = Duration.ofSeconds(60);
     /** How long a variant keeps running after its N-th insert, untimed, to show it receives no more than N. */
     private static final Duration SETTLE = Duration.ofMillis(1_500);
-    private static final String RESULT = "pgcdc-bench-result ";
 
     @Option(names = "--rows", defaultValue = "200000", description = "rows of the cold round (default: ${DEFAULT-VALUE})")
     int rows;
@@ -217,7 +215,10 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                 new Change("skipped.operations", "t", "property", true, b -> b.property("skipped.operations", "t")),
                 // Not a default the library changes: a larger batch than Debezium's, which wants its queue larger than a batch.
                 new Change("max.batch.size", "8192", "property, with max.queue.size 8192 -> 16384", false,
-                        b -> b.property("max.batch.size", "8192").property("max.queue.size", "16384")));
+                        b -> b.property("max.batch.size", "8192").property("max.queue.size", "16384")),
+                // Not a default the library changes: Debezium hands every record to a thread pool (a new thread per
+                // record when idle, its default) before the batch reaches the handler; one thread instead.
+                new Change("record.processing.threads", "1", "property", false, b -> b.property("record.processing.threads", "1")));
         for (Change change : changes) {
             String from = ours.getProperty(change.key(), "unset (Debezium's " + debeziumDefault(change.key()) + ")");
             String name = "library, " + change.key() + " " + from + " -> " + change.value() + " (" + change.how() + ")";
@@ -245,7 +246,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
 
     /** Debezium's value for a key the library does not set, for the ablation's labels. */
     private static String debeziumDefault(String key) {
-        return "max.batch.size".equals(key) ? "2048" : "default";
+        return "max.batch.size".equals(key) ? "2048" : "record.processing.threads".equals(key) ? "a cached thread pool" : "default";
     }
 
     @Override
@@ -290,7 +291,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
         TestPostgres server = TestPostgres.fromEnvironment();
         try (TestDatabase db = server.attach(database)) {
             Result r = variants(Optional.empty()).get(measure).drain().drain(new Round(db, endLsn, rows), slot);
-            System.out.println(RESULT + r.fromStart() + " " + r.afterFirstRow() + " " + r.received() + " " + peakRssKb());
+            ChildMeasurement.print(r.fromStart(), r.afterFirstRow(), r.received(), peakRssKb());
         } finally {
             server.close();
         }
@@ -301,7 +302,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "PostgreSQL %d, Java %s, %d cores; rows inserted by the generator's COPY, %,d rows per transaction,"
                         + " inserts only; one slot per variant, all at one LSN%n", pg.versionNumber(), System.getProperty("java.vm.version"),
                 Runtime.getRuntime().availableProcessors(), ROWS_PER_TRANSACTION);
-        System.out.printf(Locale.ROOT, "JVM options: %s (max heap %,d MB, GC %s)%s%n", jvmOptions().isEmpty() ? "none" : String.join(" ", jvmOptions()),
+        System.out.printf(Locale.ROOT, "JVM options: %s (max heap %,d MB, GC %s)%s%n", ChildMeasurement.jvmOptions().isEmpty() ? "none" : String.join(" ", ChildMeasurement.jvmOptions()),
                 Runtime.getRuntime().maxMemory() >> 20,
                 ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).collect(Collectors.joining(", ")),
                 ablation ? "" : "; the cold round's child JVMs get the same options");
@@ -402,17 +403,26 @@ public final class ThroughputBenchmark implements Callable<Integer> {
         for (int i = 0; i < count; i++) {
             slots[i] = db.name() + "_v" + i;
         }
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+        try (Connection c = db.connect();
+             PreparedStatement create = c.prepareStatement("SELECT pg_create_logical_replication_slot(?, 'pgoutput')");
+             PreparedStatement copy = c.prepareStatement("SELECT pg_copy_logical_replication_slot(?, ?)");
+             PreparedStatement check = c.prepareStatement("SELECT count(*), count(DISTINCT confirmed_flush_lsn) FROM pg_replication_slots"
+                     + " WHERE slot_name = ANY (?)")) {
             // Copies start exactly where the first slot does: the same LSN for every variant, nothing written in between.
-            s.execute("SELECT pg_create_logical_replication_slot('" + slots[0] + "', 'pgoutput')");
+            create.setString(1, slots[0]);
+            create.execute();
             for (int i = 1; i < count; i++) {
-                s.execute("SELECT pg_copy_logical_replication_slot('" + slots[0] + "', '" + slots[i] + "')");
+                copy.setString(1, slots[0]);
+                copy.setString(2, slots[i]);
+                copy.execute();
             }
-        }
-        String in = Arrays.stream(slots).map(s -> "'" + s + "'").collect(Collectors.joining(","));
-        if (db.queryLong("SELECT count(DISTINCT confirmed_flush_lsn) FROM pg_replication_slots WHERE slot_name IN (" + in + ")") != 1
-                || db.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name IN (" + in + ")") != count) {
-            throw new IllegalStateException("the " + count + " slots do not all start at one LSN");
+            check.setArray(1, c.createArrayOf("text", slots));
+            try (ResultSet rs = check.executeQuery()) {
+                rs.next();
+                if (rs.getLong(1) != count || rs.getLong(2) != 1) {
+                    throw new IllegalStateException("the " + count + " slots do not all start at one LSN");
+                }
+            }
         }
         GeneratorReport load = TransactionGenerator.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password()).build()
                 .run(Workload.builder().mix(100, 0, 0).count(n).rowsPerTransaction(ROWS_PER_TRANSACTION).seed(SEED)
@@ -422,10 +432,13 @@ public final class ThroughputBenchmark implements Callable<Integer> {
         // The checkpoint the load's WAL asks for would otherwise run during the first drain, pg_recvlogical's.
         db.execute("CHECKPOINT");
         String lsn;
-        try (Connection c = db.connect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + slots[0] + "'")) {
-            rs.next();
-            lsn = rs.getString(1);
+        try (Connection c = db.connect();
+             PreparedStatement q = c.prepareStatement("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = ?")) {
+            q.setString(1, slots[0]);
+            try (ResultSet rs = q.executeQuery()) {
+                rs.next();
+                lsn = rs.getString(1);
+            }
         }
         System.out.printf(Locale.ROOT, "%s: %d slots at LSN %s, then %,d rows loaded at %,.0f rows/s (%,d transactions), then CHECKPOINT%n",
                 label, count,
@@ -435,31 +448,10 @@ public final class ThroughputBenchmark implements Callable<Integer> {
 
     /** Drains one slot with one variant in a fresh JVM with this JVM's options, against the same server and database. */
     private Result forked(TestPostgres pg, TestDatabase db, Round round, int variant, String slotName) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ThroughputBenchmark.class.getName(),
+        double[] r = ChildMeasurement.run(pg, ThroughputBenchmark.class, ChildMeasurement.jvmOptions(), List.of(
                 "--measure", Integer.toString(variant), "--database", db.name(), "--slot", slotName, "--end-lsn", round.endLsn(),
                 "--rows", Integer.toString(round.rows())));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
-        builder.environment().put("PGCDC_TEST_JDBC_URL", pg.jdbcUrl("postgres"));
-        builder.environment().put("PGCDC_TEST_USER", pg.user());
-        builder.environment().put("PGCDC_TEST_PASSWORD", pg.password());
-        Process child = builder.start();
-        String result = null;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = out.readLine()) != null; ) {
-                if (line.startsWith(RESULT)) {
-                    result = line.substring(RESULT.length());
-                }
-            }
-        }
-        int exit = child.waitFor();
-        if (exit != 0 || result == null) {
-            throw new IllegalStateException("draining with variant " + variant + " in a child JVM failed (exit " + exit + ")");
-        }
-        String[] parts = result.split(" ");
-        return new Result(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]), Long.parseLong(parts[2]), Long.parseLong(parts[3]));
+        return new Result(r[0], r[1], (long) r[2], (long) r[3]);
     }
 
     /**
@@ -770,11 +762,6 @@ public final class ThroughputBenchmark implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return "version unknown";
         }
-    }
-
-    /** The options this JVM was started with (-Xmx and the like), passed on to the children. */
-    private static List<String> jvmOptions() {
-        return ManagementFactory.getRuntimeMXBean().getInputArguments();
     }
 
     /** This process's peak resident set size in kB ({@code VmHWM} of {@code /proc/self/status}); -1 where there is none. */

@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -240,11 +241,13 @@ public final class SnapshotSession implements AutoCloseable {
             }
             TypeRegistry typeRegistry = PostgresConnection.createTypeRegistry(connectorConfig.getJdbcConfig());
             PostgresConnection.PostgresValueConverterBuilder converters = registry -> PostgresValueConverter.of(connectorConfig, charset, registry);
-            // Count units first: no more readers than there are units.
-            List<TableId> order = new ArrayList<>(captured);
+            // Units first: no more readers than there are units.
+            Map<TableId, List<long[]>> rangesByTable = new HashMap<>();
             int unitCount = 0;
-            for (TableId t : order) {
-                unitCount += ranges(sizes.get(t), serverVersion, readerCount).size();
+            for (TableId t : captured) {
+                List<long[]> ranges = ranges(sizes.get(t), serverVersion, readerCount);
+                rangesByTable.put(t, ranges);
+                unitCount += ranges.size();
             }
             readerCount = Math.min(readerCount, Math.max(1, unitCount));
             for (int i = 0; i < readerCount; i++) {
@@ -269,7 +272,7 @@ public final class SnapshotSession implements AutoCloseable {
             }
             List<CapturedTable> capturedTables = schemas(connectorConfig, readers.get(0), config, sizes);
             for (CapturedTable t : capturedTables) {
-                for (long[] range : ranges(sizes.get(t.id()), serverVersion, config.snapshotParallelism())) {
+                for (long[] range : rangesByTable.get(t.id())) {
                     planned.add(new Unit(t, range[0], range[1]));
                 }
             }
