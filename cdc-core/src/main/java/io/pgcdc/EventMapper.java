@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -92,6 +93,70 @@ final class EventMapper {
 
     private final String unavailablePlaceholder;
     private final Map<Schema, RowType> rowTypes = new IdentityHashMap<>();
+    private final Map<Schema, Envelope> envelopes = new IdentityHashMap<>();
+
+    /**
+     * The fields of one envelope schema (and of its source and transaction blocks), looked up once: read by
+     * {@link Field}, a value is an array access, where a read by name is a map lookup and a type check.
+     */
+    private static final class Envelope {
+        final boolean transactionMarker;
+        final Field op;
+        final Field source;
+        final Field before;
+        final Field after;
+        final Field message;
+        final Field transaction;
+        final Field sourceLsn;
+        final Field sourceTxId;
+        final Field sourceTsUs;
+        final Field sourceTsMs;
+        final Field sourceSchema;
+        final Field sourceTable;
+        final Field totalOrder;
+
+        Envelope(Schema schema) {
+            transactionMarker = schema.field("status") != null && schema.field("event_count") != null && schema.field("id") != null;
+            op = schema.field("op");
+            source = schema.field("source");
+            before = schema.field("before");
+            after = schema.field("after");
+            message = schema.field("message");
+            transaction = schema.field("transaction");
+            Schema src = source == null ? null : source.schema();
+            sourceLsn = src == null ? null : src.field("lsn");
+            sourceTxId = src == null ? null : src.field("txId");
+            sourceTsUs = src == null ? null : src.field("ts_us");
+            sourceTsMs = src == null ? null : src.field("ts_ms");
+            sourceSchema = src == null ? null : src.field("schema");
+            sourceTable = src == null ? null : src.field("table");
+            totalOrder = transaction == null ? null : transaction.schema().field("total_order");
+        }
+
+        /** Whether this is a row change or message envelope; its source block must then have what is read from it. */
+        boolean isEvent() {
+            if (op == null || source == null) {
+                return false;
+            }
+            if (sourceLsn == null || sourceTsMs == null || sourceSchema == null || sourceTable == null) {
+                throw new IllegalStateException("Debezium's source block " + source.schema().fields()
+                        + " lacks lsn, ts_ms, schema or table; please report this with the Debezium version");
+            }
+            return true;
+        }
+    }
+
+    private Envelope envelope(Schema schema) {
+        Envelope e = envelopes.get(schema);
+        if (e == null) {
+            if (envelopes.size() >= MAX_CACHED_SCHEMAS) {
+                envelopes.clear();
+            }
+            e = new Envelope(schema);
+            envelopes.put(schema, e);
+        }
+        return e;
+    }
 
     EventMapper(String unavailablePlaceholder) {
         this.unavailablePlaceholder = unavailablePlaceholder;
@@ -103,37 +168,40 @@ final class EventMapper {
             return OTHER;
         }
         Struct struct = (Struct) value;
-        Schema schema = struct.schema();
-        if (schema.field("status") != null && schema.field("event_count") != null && schema.field("id") != null) {
+        Envelope e = envelope(struct.schema());
+        if (e.transactionMarker) {
             return "END".equals(struct.getString("status")) ? commit(record, struct) : "BEGIN".equals(struct.getString("status")) ? BEGIN : OTHER;
         }
-        if (schema.field("op") == null || schema.field("source") == null) {
+        if (!e.isEvent()) {
             return OTHER;
         }
-        String op = struct.getString("op");
-        if ("m".equals(op) && schema.field("message") != null) {
-            return message(struct);
+        String op = (String) struct.get(e.op);
+        if ("m".equals(op) && e.message != null) {
+            return message(struct, e);
         }
         if (op == null || op.length() != 1 || "cudrt".indexOf(op.charAt(0)) < 0) {
             return OTHER;
         }
         Operation operation = Operation.fromCode(op);
-        Struct source = struct.getStruct("source");
-        TableId table = new TableId(source.getString("schema"), source.getString("table"));
+        Struct source = (Struct) struct.get(e.source);
+        TableId table = new TableId((String) source.get(e.sourceSchema), (String) source.get(e.sourceTable));
+        Lsn lsn = Lsn.of(lsnOf(source, e));
+        Long txId = e.sourceTxId == null ? null : (Long) source.get(e.sourceTxId);
+        Instant commitTime = commitTime(source, e);
         ChangeEvent.Builder change = ChangeEvent.builder(operation, table)
                 .key(record.key() instanceof Struct ? row(table, (Struct) record.key()) : null)
-                .before(row(table, struct.getStruct("before")))
-                .after(row(table, struct.getStruct("after")))
-                .source(position(source));
+                .before(e.before == null ? null : row(table, (Struct) struct.get(e.before)))
+                .after(e.after == null ? null : row(table, (Struct) struct.get(e.after)))
+                .source(new SourcePosition(lsn, txId, commitTime));
         if (operation == Operation.READ) {
             return new Decoded(Kind.SNAPSHOT, null, 0, null, 0, null, change, null, null, null);
         }
-        return streamed(struct, source, change, null, null);
+        return streamed(struct, e, source, lsn, txId, commitTime, change, null, null);
     }
 
-    private Decoded message(Struct value) {
-        Struct source = value.getStruct("source");
-        Struct message = value.getStruct("message");
+    private Decoded message(Struct value, Envelope e) {
+        Struct source = (Struct) value.get(e.source);
+        Struct message = (Struct) value.get(e.message);
         Object raw = message.get("content");
         byte[] content;
         if (raw instanceof ByteBuffer) {
@@ -146,12 +214,13 @@ final class EventMapper {
             throw new IllegalStateException("logical message content is " + (raw == null ? "null" : raw.getClass().getName())
                     + "; the engine needs binary.handling.mode=bytes");
         }
-        return streamed(value, source, null, message.getString("prefix"), content);
+        Long txId = e.sourceTxId == null ? null : (Long) source.get(e.sourceTxId);
+        return streamed(value, e, source, Lsn.of(lsnOf(source, e)), txId, commitTime(source, e), null, message.getString("prefix"), content);
     }
 
-    private Decoded streamed(Struct value, Struct source, ChangeEvent.Builder change, String prefix, byte[] content) {
-        Lsn lsn = Lsn.of(source.getInt64("lsn"));
-        Struct tx = value.schema().field("transaction") != null ? value.getStruct("transaction") : null;
+    private Decoded streamed(Struct value, Envelope e, Struct source, Lsn lsn, Long txId, Instant commitTime, ChangeEvent.Builder change,
+                             String prefix, byte[] content) {
+        Struct tx = e.transaction == null ? null : (Struct) value.get(e.transaction);
         if (tx == null) {
             if (change != null) {
                 throw new IllegalStateException("a streamed change without transaction metadata at " + lsn
@@ -159,9 +228,11 @@ final class EventMapper {
             }
             return new Decoded(Kind.STREAMED, null, 0, null, 0, null, null, prefix, content, lsn);
         }
-        Instant commitTime = commitTime(source);
-        long xid = source.getInt64("txId");
-        return new Decoded(Kind.STREAMED, txKey(xid), xid, commitTime, tx.getInt64("total_order"),
+        if (txId == null) {
+            throw new IllegalStateException("a streamed event without a transaction id at " + lsn);
+        }
+        long xid = txId;
+        return new Decoded(Kind.STREAMED, txKey(xid), xid, commitTime, (Long) tx.get(e.totalOrder),
                 null, change, prefix, content, lsn);
     }
 
@@ -204,17 +275,17 @@ final class EventMapper {
         return Row.of(type, struct);
     }
 
-    static SourcePosition position(Struct source) {
-        Long lsn = source.getInt64("lsn");
-        Long txId = source.getInt64("txId");
-        return new SourcePosition(Lsn.of(lsn == null ? 0L : lsn), txId, commitTime(source));
+    private static long lsnOf(Struct source, Envelope e) {
+        Long lsn = (Long) source.get(e.sourceLsn);
+        return lsn == null ? 0L : lsn;
     }
 
-    private static Instant commitTime(Struct source) {
-        if (source.schema().field("ts_us") != null && source.getInt64("ts_us") != null) {
-            return fromMicros(source.getInt64("ts_us"));
+    private static Instant commitTime(Struct source, Envelope e) {
+        Long micros = e.sourceTsUs == null ? null : (Long) source.get(e.sourceTsUs);
+        if (micros != null) {
+            return fromMicros(micros);
         }
-        return Instant.ofEpochMilli(source.getInt64("ts_ms"));
+        return Instant.ofEpochMilli((Long) source.get(e.sourceTsMs));
     }
 
     private static Instant fromMicros(long micros) {

@@ -91,7 +91,7 @@ public final class Row {
         this.values = values;
         boolean[] flags = null;
         for (int i = 0; i < values.length; i++) {
-            if (values[i] != null && type.isPlaceholder(values[i])) {
+            if (values[i] != null && type.isPlaceholder(i, values[i])) {
                 if (flags == null) {
                     flags = new boolean[values.length];
                 }

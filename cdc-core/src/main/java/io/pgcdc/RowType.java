@@ -48,14 +48,17 @@ final class RowType {
     private final Kind[] elementKinds;
     private final String unavailableText;
     private final byte[] unavailableBytes;
+    /** Per column, whether Debezium's placeholder can stand there (text, bytes, arrays); {@code null}: every column. */
+    private final boolean[] placeholderColumns;
 
     /**
      * @param unavailablePlaceholder Debezium's stand-in text for values PostgreSQL did not send, or {@code null}
      *     for hand-built rows, where only {@link Row#UNAVAILABLE} marks them
      */
     private RowType(TableId table, List<String> names, Kind[] kinds, Kind[] elementKinds, String[] typeNames,
-                    String unavailablePlaceholder) {
+                    String unavailablePlaceholder, boolean[] placeholderColumns) {
         this.table = table;
+        this.placeholderColumns = placeholderColumns;
         this.elementKinds = elementKinds;
         this.names = names;
         this.kinds = kinds;
@@ -76,7 +79,7 @@ final class RowType {
      * @param typeNames the PostgreSQL type of each column ({@code "bigint"}, {@code "timestamptz"}, ...), for messages
      */
     static RowType of(TableId table, String[] names, Kind[] kinds, String[] typeNames) {
-        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, null, typeNames, null);
+        return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, null, typeNames, null, null);
     }
 
     static RowType of(TableId table, Schema schema, String unavailablePlaceholder) {
@@ -85,9 +88,13 @@ final class RowType {
         Kind[] kinds = new Kind[fields.size()];
         Kind[] elementKinds = null;
         String[] typeNames = new String[fields.size()];
+        boolean[] placeholderColumns = new boolean[fields.size()];
         for (int i = 0; i < fields.size(); i++) {
             Field f = fields.get(i);
             names[i] = f.name();
+            Schema.Type connectType = f.schema().type();
+            placeholderColumns[i] = connectType == Schema.Type.STRING || connectType == Schema.Type.BYTES || connectType == Schema.Type.ARRAY
+                    || connectType == Schema.Type.MAP;
             kinds[i] = kindOf(f.schema());
             if (f.schema().type() == Schema.Type.ARRAY) {
                 if (elementKinds == null) {
@@ -100,7 +107,7 @@ final class RowType {
                     : f.schema().name() != null ? f.schema().name() : f.schema().type().getName();
         }
         return new RowType(table, Collections.unmodifiableList(Arrays.asList(names)), kinds, elementKinds, typeNames,
-                unavailablePlaceholder);
+                unavailablePlaceholder, placeholderColumns);
     }
 
     /** The kind of an array column's elements; {@code null} when unknown (hand-built rows, or not an array). */
@@ -216,6 +223,17 @@ final class RowType {
     }
 
     /**
+     * {@link #isPlaceholder(Object)} for the value of column {@code i}, deciding from the column's type first: only a
+     * text, bytes, array or map column can hold Debezium's placeholder (checked for every value of every row).
+     */
+    boolean isPlaceholder(int i, Object raw) {
+        if (raw == Row.UNAVAILABLE) {
+            return true;
+        }
+        return (placeholderColumns == null || placeholderColumns[i]) && isPlaceholder(raw);
+    }
+
+    /**
      * Whether a raw value is Debezium's stand-in for an unchanged TOASTed value that PostgreSQL did not send,
      * or {@link Row#UNAVAILABLE} standing in for one in a hand-built row.
      */
@@ -238,6 +256,11 @@ final class RowType {
         if (raw instanceof List) {
             List<?> list = (List<?>) raw;
             return list.size() == 1 && isPlaceholder(list.get(0));
+        }
+        if (raw instanceof Map) {
+            // hstore.handling.mode=map: Debezium's stand-in is the map {placeholder: placeholder}.
+            Map<?, ?> map = (Map<?, ?>) raw;
+            return map.size() == 1 && unavailableText.equals(map.get(unavailableText));
         }
         return false;
     }

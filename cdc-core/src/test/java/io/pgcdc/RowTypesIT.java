@@ -106,7 +106,8 @@ class RowTypesIT {
 
     @Test
     void unchangedToastedValuesOfEveryLargeTypeAreUnavailable(TestDatabase db) throws Exception {
-        db.execute("CREATE TABLE big (id int PRIMARY KEY, version int, t text, b bytea, j jsonb, a int[], n numeric[])");
+        db.execute("CREATE EXTENSION IF NOT EXISTS hstore",
+                "CREATE TABLE big (id int PRIMARY KEY, version int, t text, b bytea, j jsonb, a int[], n numeric[], h hstore, u uuid[])");
         RecordingListener listener = new RecordingListener();
         try (CdcEngine engine = CdcEngine.create(TestConfigs.transactions(db).tables("public.big").build(), listener)) {
             engine.start();
@@ -116,7 +117,9 @@ class RowTypesIT {
                     + " (SELECT string_agg(decode(md5(random()::text), 'hex'), ''::bytea) FROM generate_series(1, 1024)),"
                     + " (SELECT jsonb_agg(md5(random()::text)) FROM generate_series(1, 512)),"
                     + " (SELECT array_agg((random() * 2000000000)::int) FROM generate_series(1, 4096)),"
-                    + " (SELECT array_agg(random()::numeric) FROM generate_series(1, 1024))");
+                    + " (SELECT array_agg(random()::numeric) FROM generate_series(1, 1024)),"
+                    + " (SELECT hstore(array_agg(md5(i::text || random()::text)), array_agg(md5(random()::text))) FROM generate_series(1, 512) i),"
+                    + " (SELECT array_agg(md5(random()::text)::uuid) FROM generate_series(1, 1024))");
             db.execute("UPDATE big SET version = 2 WHERE id = 1");
             await().atMost(WAIT).until(() -> listener.size() >= 2);
         }
@@ -125,7 +128,7 @@ class RowTypesIT {
         assertThat(((List<?>) inserted.getObject("n"))).hasSize(1024);
         Row updated = listener.events().get(1).after();
         assertThat(updated.getInt("version")).isEqualTo(2);
-        for (String column : List.of("t", "b", "j", "a", "n")) {
+        for (String column : List.of("t", "b", "j", "a", "n", "h", "u")) {
             assertThat(updated.isUnavailable(column)).as(column).isTrue();
             assertThatThrownBy(() -> updated.getObject(column)).as(column).isInstanceOf(IllegalStateException.class);
         }

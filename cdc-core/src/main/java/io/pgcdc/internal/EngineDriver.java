@@ -107,7 +107,7 @@ public final class EngineDriver {
     private final Thread runner;
     private final ExecutorService delivery;
     private final ReentrantLock delivering = new ReentrantLock();
-    private final ArrayDeque<RecordChangeEvent<SourceRecord>> pending = new ArrayDeque<>();
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private volatile Thread deliveryThread;
     private volatile boolean interrupted;
@@ -120,6 +120,8 @@ public final class EngineDriver {
     private Throwable lastError;
     private RecordChangeEvent<SourceRecord> held;
     private long heldLsn;
+    /** {@link Pending#lsn} of a record without a streamed LSN. */
+    private static final long NO_LSN = Long.MIN_VALUE;
     private DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer;
     private volatile Prelude prelude;
 
@@ -400,8 +402,9 @@ public final class EngineDriver {
                         batchCommitter.markBatchFinished();
                         throw new StopEngineException("engine " + name + " is closing");
                     }
-                    releaseHeldBefore(record.record());
-                    pending.addLast(record);
+                    Pending arrived = new Pending(record);
+                    releaseHeldBefore(arrived);
+                    pending.addLast(arrived);
                     handler.handle(record.record(), acks);
                 }
                 handler.endOfBatch(acks);
@@ -448,23 +451,22 @@ public final class EngineDriver {
     private void acknowledgeThrough(SourceRecord last) {
         try {
             while (!pending.isEmpty()) {
-                RecordChangeEvent<SourceRecord> r = pending.pollFirst();
-                releaseHeldBefore(r.record());
-                Long lsn = streamedLsn(r.record());
-                if (lsn != null && isChange(r.record())) {
-                    held = r;
-                    heldLsn = lsn;
-                } else if (held == null || lsn == null || lsn != heldLsn) {
-                    mark(r);
+                Pending r = pending.pollFirst();
+                releaseHeldBefore(r);
+                if (r.lsn != NO_LSN && r.change) {
+                    held = r.event;
+                    heldLsn = r.lsn;
+                } else if (held == null || r.lsn == NO_LSN || r.lsn != heldLsn) {
+                    mark(r.event);
                 }
                 // Otherwise a heartbeat between two changes of the held group (Debezium beats when a read finds nothing
                 // pending, e.g. while the server is slow to send the rest of a large transaction): its offset says
                 // "everything at this LSN processed", exactly what must not be stored yet, and it carries nothing else.
-                if (r.record() == last) {
-                    RecordChangeEvent<SourceRecord> next = pending.peekFirst();
+                if (r.event.record() == last) {
+                    Pending next = pending.peekFirst();
                     if (next != null) {
                         // The next record has already arrived: it may show that the held change's group is complete.
-                        releaseHeldBefore(next.record());
+                        releaseHeldBefore(next);
                     }
                     return;
                 }
@@ -477,11 +479,26 @@ public final class EngineDriver {
     }
 
     /** Stores the held change's offset when {@code next}, which follows it, has another LSN: its group is complete. */
-    private void releaseHeldBefore(SourceRecord next) throws InterruptedException {
-        Long lsn = streamedLsn(next);
-        if (held != null && (lsn == null || lsn != heldLsn)) {
+    private void releaseHeldBefore(Pending next) throws InterruptedException {
+        if (held != null && (next.lsn == NO_LSN || next.lsn != heldLsn)) {
             mark(held);
             held = null;
+        }
+    }
+
+    /** A record handed to the handler and not yet acknowledged, with what acknowledging it needs, read once. */
+    private static final class Pending {
+        final RecordChangeEvent<SourceRecord> event;
+        /** The streamed LSN, or {@code NO_LSN} for a snapshot read or a record without one. */
+        final long lsn;
+        /** A row change, message or tombstone rather than a transaction marker or heartbeat. */
+        final boolean change;
+
+        Pending(RecordChangeEvent<SourceRecord> event) {
+            this.event = event;
+            Long l = streamedLsn(event.record().sourceOffset());
+            this.lsn = l == null ? NO_LSN : l;
+            this.change = isChange(event.record());
         }
     }
 
@@ -527,11 +544,6 @@ public final class EngineDriver {
             return false;
         }
         return "COMMIT".equals(offset.get("messageType")) || !offset.containsKey("transaction_id");
-    }
-
-    /** The LSN of a streamed record (not a snapshot read), or {@code null}. */
-    private static Long streamedLsn(SourceRecord record) {
-        return streamedLsn(record.sourceOffset());
     }
 
     /** The LSN of a streamed record's offset (not a snapshot read's), or {@code null}. */
