@@ -168,13 +168,8 @@ final class Delivery implements EngineDriver.RecordHandler {
         if (lanes == null) {
             return;
         }
-        lanes.await();
-        long unfinished;
-        Throwable error;
-        synchronized (this) {
-            unfinished = firstUnfinished;
-            error = laneError;
-        }
+        LaneOutcome outcome = awaitLaneOutcome();
+        long unfinished = outcome.firstUnfinished();
         SourceRecord through = null;
         for (int i = 0; i < deferredRecords.size() && deferredThrough.get(i) < unfinished; i++) {
             through = deferredRecords.get(i);
@@ -185,7 +180,19 @@ final class Delivery implements EngineDriver.RecordHandler {
             acks.handledThrough(through);
         }
         if (unfinished != Long.MAX_VALUE) {
-            throwLaneFailure(error, new StopEngineException("engine '" + config.name() + "' is closing"));
+            throwLaneFailure(outcome.error(), new StopEngineException("engine '" + config.name() + "' is closing"));
+        }
+    }
+
+    /** Where the lanes stand once idle: the first event not finished ({@code Long.MAX_VALUE}: none) and why. */
+    private record LaneOutcome(long firstUnfinished, Throwable error) {
+    }
+
+    /** Waits until every event handed to the lanes was handled or dropped, then reads where they stand. */
+    private LaneOutcome awaitLaneOutcome() throws InterruptedException {
+        lanes.await();
+        synchronized (this) {
+            return new LaneOutcome(firstUnfinished, laneError);
         }
     }
 
@@ -491,15 +498,9 @@ final class Delivery implements EngineDriver.RecordHandler {
         }
         if (lanes != null) {
             // Each chunk is finished before the next is handed over: memory stays bounded by the readers' queue.
-            lanes.await();
-            long unfinished;
-            Throwable error;
-            synchronized (this) {
-                unfinished = firstUnfinished;
-                error = laneError;
-            }
-            if (unfinished != Long.MAX_VALUE) {
-                throwLaneFailure(error, new io.pgcdc.internal.SnapshotSession.Stopped());
+            LaneOutcome outcome = awaitLaneOutcome();
+            if (outcome.firstUnfinished() != Long.MAX_VALUE) {
+                throwLaneFailure(outcome.error(), new io.pgcdc.internal.SnapshotSession.Stopped());
             }
         }
     }

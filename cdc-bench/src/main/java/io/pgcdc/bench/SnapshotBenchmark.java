@@ -6,9 +6,6 @@ import static io.pgcdc.bench.Figures.rate;
 import static io.pgcdc.bench.Figures.ratio;
 
 import io.debezium.embedded.Connect;
-import io.debezium.engine.DebeziumEngine;
-import io.debezium.engine.RecordChangeEvent;
-import io.debezium.engine.format.ChangeEventFormat;
 import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcEngine;
 import io.pgcdc.ChangeEvent;
@@ -24,7 +21,6 @@ import io.pgcdc.testkit.TestPostgres;
 import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -32,14 +28,10 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.postgresql.PGConnection;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -233,43 +225,20 @@ public final class SnapshotBenchmark implements Callable<Integer> {
         AtomicLong firstAt = new AtomicLong();
         AtomicLong lastAt = new AtomicLong();
         AtomicLong sink = new AtomicLong();
-        AtomicReference<String> ended = new AtomicReference<>();
         CountDownLatch done = new CountDownLatch(1);
-        DebeziumEngine<RecordChangeEvent<SourceRecord>> engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(properties)
-                .using((success, message, error) -> ended.set("success=" + success + ", " + message + (error == null ? "" : ": " + error)))
-                .notifying(event -> {
-                    if (!(event.record().value() instanceof Struct)) {
-                        return;
-                    }
-                    Struct value = (Struct) event.record().value();
-                    if (value.schema().field("op") == null || !"r".equals(value.getString("op"))) {
-                        return;
-                    }
-                    if (firstAt.get() == 0) {
-                        firstAt.set(System.nanoTime());
-                    }
-                    Struct after = value.getStruct("after");
-                    // What an application does with these fields: numeric arrives as text (decimal.handling.mode=string).
-                    sink.addAndGet(after.getString("transaction_id").length() + new BigDecimal(after.getString("amount")).scale());
-                    if (read.incrementAndGet() == rows) {
-                        lastAt.set(System.nanoTime());
-                        done.countDown();
-                    }
-                })
-                .build();
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "snapshot-bench-debezium-" + run));
         long start = System.nanoTime();
-        try {
-            executor.execute(engine);
-            awaitDone(done, read, rows, ended::get);
-        } finally {
-            engine.close();
-            executor.shutdown();
-            if (!executor.awaitTermination(1, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("Debezium engine did not stop within a minute of close()");
+        RawDebezium.run(properties, "r", value -> {
+            if (firstAt.get() == 0) {
+                firstAt.set(System.nanoTime());
             }
-        }
+            Struct after = value.getStruct("after");
+            // What an application does with these fields: numeric arrives as text (decimal.handling.mode=string).
+            sink.addAndGet(after.getString("transaction_id").length() + new BigDecimal(after.getString("amount")).scale());
+            if (read.incrementAndGet() == rows) {
+                lastAt.set(System.nanoTime());
+                done.countDown();
+            }
+        }, "snapshot-bench-debezium-" + run, ended -> awaitDone(done, read, rows, ended));
         expect(rows, read.get(), "raw Debezium");
         dropSlot(db, slot);
         return Rates.of(rows, start, firstAt.get(), lastAt.get());

@@ -3,9 +3,6 @@ package io.pgcdc.bench;
 import static io.pgcdc.bench.Figures.median;
 
 import io.debezium.embedded.Connect;
-import io.debezium.engine.DebeziumEngine;
-import io.debezium.engine.RecordChangeEvent;
-import io.debezium.engine.format.ChangeEventFormat;
 import io.pgcdc.CdcConfig;
 import io.pgcdc.CdcEngine;
 import io.pgcdc.ChangeEvent;
@@ -38,16 +35,11 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.source.SourceRecord;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -489,49 +481,15 @@ public final class ThroughputBenchmark implements Callable<Integer> {
      */
     private static Result debezium(Round round, String slot, Properties properties, String label) throws Exception {
         int n = round.rows();
-        AtomicLong received = new AtomicLong();
-        AtomicLong firstAt = new AtomicLong();
-        AtomicLong lastAt = new AtomicLong();
-        AtomicReference<String> ended = new AtomicReference<>();
-        CountDownLatch done = new CountDownLatch(1);
-        DebeziumEngine<RecordChangeEvent<SourceRecord>> engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(properties)
-                .using((success, message, error) -> ended.set("success=" + success + ", " + message + (error == null ? "" : ": " + error)))
-                .notifying(event -> {
-                    if (!(event.record().value() instanceof Struct)) {
-                        return;
-                    }
-                    Struct value = (Struct) event.record().value();
-                    if (value.schema().field("op") == null || !"c".equals(value.getString("op"))) {
-                        return;
-                    }
-                    long count = received.incrementAndGet();
-                    if (count == 1) {
-                        firstAt.set(System.nanoTime());
-                    }
-                    if (count == n) {
-                        lastAt.set(System.nanoTime());
-                        done.countDown();
-                    }
-                })
-                .build();
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "throughput-bench-debezium"));
+        Tally tally = new Tally(n);
         long start = System.nanoTime();
-        long count;
-        try {
-            executor.execute(engine);
-            awaitDone(done, received, n, ended::get, label);
+        RawDebezium.run(properties, "c", value -> tally.count(), "throughput-bench-debezium", ended -> {
+            tally.await(ended, label);
             Thread.sleep(SETTLE.toMillis());
-            count = received.get();
-        } finally {
-            engine.close();
-            executor.shutdown();
-            if (!executor.awaitTermination(1, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("Debezium engine did not stop within a minute of close()");
-            }
-        }
+        });
+        long count = tally.received.get();
         expect(n, count, label);
-        return Result.of(n, start, firstAt.get(), lastAt.get(), count);
+        return tally.result(start, count);
     }
 
     /**
@@ -541,10 +499,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
      */
     private static Result library(Round round, String slot, UnaryOperator<CdcConfig.Builder> tweak, boolean readColumns) throws Exception {
         int n = round.rows();
-        AtomicLong received = new AtomicLong();
-        AtomicLong firstAt = new AtomicLong();
-        AtomicLong lastAt = new AtomicLong();
-        CountDownLatch done = new CountDownLatch(1);
+        Tally tally = new Tally(n);
         long[] sink = new long[1];
         ChangeListener listener = new ChangeListener() {
             @Override
@@ -553,14 +508,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
                     Row row = event.after();
                     sink[0] += row.getString("transaction_id").length() + row.getDecimal("amount").scale();
                 }
-                long count = received.incrementAndGet();
-                if (count == 1) {
-                    firstAt.set(System.nanoTime());
-                }
-                if (count == n) {
-                    lastAt.set(System.nanoTime());
-                    done.countDown();
-                }
+                tally.count();
             }
         };
         String label = readColumns ? "library, reading two columns" : "library";
@@ -570,14 +518,13 @@ public final class ThroughputBenchmark implements Callable<Integer> {
         try (CdcEngine engine = CdcEngine.create(config, listener)) {
             start = System.nanoTime();
             engine.start();
-            awaitDone(done, received, n,
-                    () -> engine.state().isTerminal() ? engine.state() + ": " + engine.failure().map(Throwable::toString).orElse("") : null,
-                    label);
+            tally.await(() -> engine.state().isTerminal() ? engine.state() + ": " + engine.failure().map(Throwable::toString).orElse("")
+                    : null, label);
             Thread.sleep(SETTLE.toMillis());
-            count = received.get();
+            count = tally.received.get();
         }
         expect(n, count, label);
-        return Result.of(n, start, firstAt.get(), lastAt.get(), count);
+        return tally.result(start, count);
     }
 
     /** The library's configuration of a variant: the round's slot, the publication made beforehand, no snapshot, memory offsets. */
@@ -624,27 +571,55 @@ public final class ThroughputBenchmark implements Callable<Integer> {
         return p;
     }
 
-    /**
-     * Waits for the N-th insert; fails when the engine ended first ({@code ended} says why, or gives null while it
-     * runs) or when nothing new arrived for {@link #STALL_TIMEOUT}.
-     */
-    private static void awaitDone(CountDownLatch done, AtomicLong received, int n, Supplier<String> ended, String label)
-            throws InterruptedException {
-        long seen = -1;
-        long progressAt = System.nanoTime();
-        while (!done.await(20, TimeUnit.MILLISECONDS)) {
-            String reason = ended.get();
-            if (reason != null) {
-                throw new IllegalStateException(label + ": engine ended after " + received.get() + " of " + n + " inserts: " + reason);
+    /** Counts the inserts a variant's consumer sees, and when the first and the N-th arrived. */
+    private static final class Tally {
+        final int n;
+        final AtomicLong received = new AtomicLong();
+        final AtomicLong firstAt = new AtomicLong();
+        final AtomicLong lastAt = new AtomicLong();
+        final CountDownLatch done = new CountDownLatch(1);
+
+        Tally(int n) {
+            this.n = n;
+        }
+
+        /** One insert seen, on the consumer's thread. */
+        void count() {
+            long count = received.incrementAndGet();
+            if (count == 1) {
+                firstAt.set(System.nanoTime());
             }
-            long count = received.get();
-            if (count != seen) {
-                seen = count;
-                progressAt = System.nanoTime();
-            } else if (System.nanoTime() - progressAt > STALL_TIMEOUT.toNanos()) {
-                throw new IllegalStateException(label + " received " + count + " of " + n + " inserts and nothing more for " + STALL_TIMEOUT
-                        + (count == 0 ? ": did it start at the current WAL position instead of the slot's?" : ""));
+            if (count == n) {
+                lastAt.set(System.nanoTime());
+                done.countDown();
             }
+        }
+
+        /**
+         * Waits for the N-th insert; fails when the engine ended first ({@code ended} says why, or gives null while it
+         * runs) or when nothing new arrived for {@link #STALL_TIMEOUT}.
+         */
+        void await(Supplier<String> ended, String label) throws InterruptedException {
+            long seen = -1;
+            long progressAt = System.nanoTime();
+            while (!done.await(20, TimeUnit.MILLISECONDS)) {
+                String reason = ended.get();
+                if (reason != null) {
+                    throw new IllegalStateException(label + ": engine ended after " + received.get() + " of " + n + " inserts: " + reason);
+                }
+                long count = received.get();
+                if (count != seen) {
+                    seen = count;
+                    progressAt = System.nanoTime();
+                } else if (System.nanoTime() - progressAt > STALL_TIMEOUT.toNanos()) {
+                    throw new IllegalStateException(label + " received " + count + " of " + n + " inserts and nothing more for "
+                            + STALL_TIMEOUT + (count == 0 ? ": did it start at the current WAL position instead of the slot's?" : ""));
+                }
+            }
+        }
+
+        Result result(long start, long count) {
+            return Result.of(n, start, firstAt.get(), lastAt.get(), count);
         }
     }
 
