@@ -364,7 +364,8 @@ public final class CdcConfig {
                 && snapshotMode == c.snapshotMode && offsetStore.equals(c.offsetStore)
                 && pollInterval.equals(c.pollInterval) && startTimeout.equals(c.startTimeout)
                 && stopTimeout.equals(c.stopTimeout) && failurePolicy.equals(c.failurePolicy) && heartbeatInterval.equals(c.heartbeatInterval)
-                && properties.equals(c.properties);
+                && properties.equals(c.properties) && maxBatchSize == c.maxBatchSize && transactionBuffer == c.transactionBuffer
+                && snapshotParallelism == c.snapshotParallelism && lanes == c.lanes && Objects.equals(threadFactory, c.threadFactory);
     }
 
     @Override

@@ -126,5 +126,11 @@ class CdcConfigTest {
                 .property("max.batch.size", "1024").build();
         assertThat(config.toBuilder().build()).isEqualTo(config).hasSameHashCodeAs(config);
         assertThat(config.toBuilder().port(6544).build()).isNotEqualTo(config);
+        // Every setting counts: these were once left out of equals.
+        assertThat(config.toBuilder().lanes(4).build()).isNotEqualTo(config);
+        assertThat(config.toBuilder().maxBatchSize(7).build()).isNotEqualTo(config);
+        assertThat(config.toBuilder().transactionBuffer(7).build()).isNotEqualTo(config);
+        assertThat(config.toBuilder().snapshotParallelism(3).build()).isNotEqualTo(config.toBuilder().snapshotParallelism(2).build());
+        assertThat(config.toBuilder().threadFactory(Thread::new).build()).isNotEqualTo(config);
     }
 }
