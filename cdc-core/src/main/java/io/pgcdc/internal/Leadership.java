@@ -1,0 +1,161 @@
+package io.pgcdc.internal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Who may run an engine (issue 14, standby mode): a lease and an epoch in the engine's row of the JDBC offset table,
+ * next to its offsets. Times are the database's ({@code now()}), so the replicas' clocks never have to agree.
+ *
+ * <ul>
+ *   <li>{@link #tryAcquire}: a replica takes the engine when nobody holds it, the holder released it, or its lease
+ *       expired; every takeover increments the epoch (compare-and-set on the row).
+ *   <li>{@link #renew}: the leader extends its lease; {@code false} once another replica took over.
+ *   <li>Offset writes are conditional on the writer's epoch ({@link #FENCED_UPSERT}): an old leader that wakes up
+ *       after a takeover stores nothing.
+ * </ul>
+ *
+ * <p>Not thread-safe: one instance per engine, used under the engine's own locking. Every method takes the
+ * connection to use and commits nothing; the caller runs each call in autocommit or commits.
+ */
+public final class Leadership {
+
+    /**
+     * The upsert of offsets for a leader of epoch {@code ?}: parameters engine, offsets, epoch. Updates nothing (count 0)
+     * when the row's epoch moved on; inserts the row when there is none. The table name is formatted in.
+     */
+    static final String FENCED_UPSERT = "INSERT INTO %s (engine, offsets, epoch) VALUES (?, ?, ?)"
+            + " ON CONFLICT (engine) DO UPDATE SET offsets = EXCLUDED.offsets, updated_at = now()"
+            + " WHERE %s.epoch = EXCLUDED.epoch";
+
+    /** The lease as the table holds it. */
+    public record State(long epoch, String holder, Instant leaseUntil, Instant now) {
+
+        /** Whether a holder's lease is in force at the database's {@code now}. */
+        public boolean held() {
+            return holder != null && leaseUntil != null && leaseUntil.isAfter(now);
+        }
+    }
+
+    private final String table;
+    private final String engine;
+    private final String holder;
+    private final Duration leaseTimeout;
+
+    /**
+     * @param table the offset table, a plain name ({@link JdbcOffsetStore#TABLE_NAME})
+     * @param engine the engine's name: its row
+     * @param holder this replica's name, shown to the others ("leadership lost to ...")
+     * @param leaseTimeout how long a lease lasts without renewal
+     */
+    public Leadership(String table, String engine, String holder, Duration leaseTimeout) {
+        if (!JdbcOffsetStore.TABLE_NAME.matcher(table).matches()) {
+            throw new IllegalArgumentException("not a plain table name: " + table);
+        }
+        this.table = table;
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.holder = Objects.requireNonNull(holder, "holder");
+        if (leaseTimeout.isNegative() || leaseTimeout.isZero()) {
+            throw new IllegalArgumentException("leaseTimeout must be positive, not " + leaseTimeout);
+        }
+        this.leaseTimeout = leaseTimeout;
+    }
+
+    /** Creates the table when missing, and adds the lease columns to a table an older version created. */
+    public void prepare(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            // The table name matched TABLE_NAME: it cannot carry SQL.
+            s.execute("CREATE TABLE IF NOT EXISTS " + table
+                    + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+            s.execute("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0,"
+                    + " ADD COLUMN IF NOT EXISTS holder text, ADD COLUMN IF NOT EXISTS lease_until timestamptz");
+        }
+    }
+
+    /** The row's lease, or empty when the engine has no row yet. */
+    public Optional<State> read(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT epoch, holder, lease_until, now() FROM " + table + " WHERE engine = ?")) {
+            ps.setString(1, engine);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new State(rs.getLong(1), rs.getString(2), instant(rs, 3), instant(rs, 4)));
+            }
+        }
+    }
+
+    /**
+     * Takes the engine when its lease is free (never held, released, or expired), incrementing the epoch.
+     *
+     * @return the new epoch, or empty when another replica holds a lease in force (or won the race)
+     */
+    public Optional<Long> tryAcquire(Connection c) throws SQLException {
+        // A row to compete for; empty offsets are what a store without a row reads as well.
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (engine, offsets) VALUES (?, ?)"
+                + " ON CONFLICT (engine) DO NOTHING")) {
+            ps.setString(1, engine);
+            ps.setBytes(2, SafeFileOffsetStore.encode(java.util.Map.of()));
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
+                + " lease_until = now() + ? * interval '1 millisecond'"
+                + " WHERE engine = ? AND (holder IS NULL OR lease_until IS NULL OR lease_until <= now()) RETURNING epoch")) {
+            ps.setString(1, holder);
+            ps.setLong(2, leaseTimeout.toMillis());
+            ps.setString(3, engine);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Extends the lease of {@code epoch}; {@code false} when the epoch moved on (another replica took over). */
+    public boolean renew(Connection c, long epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET lease_until = now() + ? * interval '1 millisecond'"
+                + " WHERE engine = ? AND epoch = ? AND holder = ?")) {
+            ps.setLong(1, leaseTimeout.toMillis());
+            ps.setString(2, engine);
+            ps.setLong(3, epoch);
+            ps.setString(4, holder);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Gives the lease of {@code epoch} up at once (a graceful stop), so that a standby need not wait for it to expire. */
+    public void release(Connection c, long epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET holder = NULL, lease_until = NULL"
+                + " WHERE engine = ? AND epoch = ? AND holder = ?")) {
+            ps.setString(1, engine);
+            ps.setLong(2, epoch);
+            ps.setString(3, holder);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Stores offsets for the leader of {@code epoch}.
+     *
+     * @return {@code false} when the epoch moved on: nothing was stored
+     */
+    public boolean storeOffsets(Connection c, long epoch, byte[] offsets) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(String.format(FENCED_UPSERT, table, table))) {
+            ps.setString(1, engine);
+            ps.setBytes(2, offsets);
+            ps.setLong(3, epoch);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        java.time.OffsetDateTime t = rs.getObject(column, java.time.OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+}
