@@ -51,6 +51,20 @@ public final class CdcConfig {
      */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
 
+    /** How often a standby checks whether it may take over, unless {@link Builder#standbyPollInterval} says otherwise. */
+    public static final Duration DEFAULT_STANDBY_POLL_INTERVAL = Duration.ofSeconds(1);
+    /** How long a leader's lease lasts without renewal, unless {@link Builder#leaseTimeout} says otherwise. */
+    public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * {@code $HOSTNAME-<pid>} (Kubernetes sets {@code HOSTNAME} to the pod's name), or {@code replica-<pid>}; no name
+     * lookup, so that building a configuration never waits on DNS.
+     */
+    private static String defaultReplicaName() {
+        String host = System.getenv("HOSTNAME");
+        return (host == null || host.isBlank() ? "replica" : host) + "-" + ProcessHandle.current().pid();
+    }
+
     /** Most events a {@link BatchListener} receives in one batch, unless {@link Builder#maxBatchSize} says otherwise. */
     public static final int DEFAULT_MAX_BATCH_SIZE = 1_000;
     /**
@@ -124,6 +138,10 @@ public final class CdcConfig {
     private final int snapshotParallelism;
     private final int lanes;
     private final ThreadFactory threadFactory;
+    private final boolean standby;
+    private final Duration standbyPollInterval;
+    private final Duration leaseTimeout;
+    private final String replicaName;
 
     private CdcConfig(Builder b) {
         this.name = b.name;
@@ -150,6 +168,10 @@ public final class CdcConfig {
         this.snapshotParallelism = b.snapshotParallelism;
         this.lanes = b.lanes;
         this.threadFactory = b.threadFactory;
+        this.standby = b.standby;
+        this.standbyPollInterval = b.standbyPollInterval;
+        this.leaseTimeout = b.leaseTimeout;
+        this.replicaName = b.replicaName;
     }
 
     /** A builder with every default set; {@code database}, {@code user} and {@code tables} are required. */
@@ -182,6 +204,10 @@ public final class CdcConfig {
         b.snapshotParallelism = snapshotParallelism;
         b.lanes = lanes;
         b.threadFactory = threadFactory;
+        b.standby = standby;
+        b.standbyPollInterval = standbyPollInterval;
+        b.leaseTimeout = leaseTimeout;
+        b.replicaName = replicaName;
         return b;
     }
 
@@ -311,6 +337,33 @@ public final class CdcConfig {
     }
 
     /**
+     * Whether this engine runs as one of several replicas (issue 14, work in progress): {@code start()} does not
+     * fail when another replica holds the engine; it waits in {@code STANDBY} and takes over when that one stops or
+     * its lease expires. Needs {@link OffsetStore#jdbc} offsets, which every replica shares.
+     */
+    public boolean standby() {
+        return standby;
+    }
+
+    /** How often a standby checks whether it may take over; by default {@link #DEFAULT_STANDBY_POLL_INTERVAL}. */
+    public Duration standbyPollInterval() {
+        return standbyPollInterval;
+    }
+
+    /**
+     * How long the leader's lease lasts without renewal (it renews every third of it); a standby may end a stalled
+     * leader's stream once it expired. By default {@link #DEFAULT_LEASE_TIMEOUT}.
+     */
+    public Duration leaseTimeout() {
+        return leaseTimeout;
+    }
+
+    /** This replica's name, shown to the others ("leadership lost to ..."); by default {@code $HOSTNAME-<pid>}. */
+    public String replicaName() {
+        return replicaName;
+    }
+
+    /**
      * Makes the delivery thread, which runs every listener callback; by default a daemon thread named
      * {@code pgcdc-<name>}.
      */
@@ -365,7 +418,9 @@ public final class CdcConfig {
                 && pollInterval.equals(c.pollInterval) && startTimeout.equals(c.startTimeout)
                 && stopTimeout.equals(c.stopTimeout) && failurePolicy.equals(c.failurePolicy) && heartbeatInterval.equals(c.heartbeatInterval)
                 && properties.equals(c.properties) && maxBatchSize == c.maxBatchSize && transactionBuffer == c.transactionBuffer
-                && snapshotParallelism == c.snapshotParallelism && lanes == c.lanes && Objects.equals(threadFactory, c.threadFactory);
+                && snapshotParallelism == c.snapshotParallelism && lanes == c.lanes && Objects.equals(threadFactory, c.threadFactory)
+                && standby == c.standby && standbyPollInterval.equals(c.standbyPollInterval) && leaseTimeout.equals(c.leaseTimeout)
+                && replicaName.equals(c.replicaName);
     }
 
     @Override
@@ -378,7 +433,9 @@ public final class CdcConfig {
     public String toString() {
         return "CdcConfig[name=" + name + ", " + user + "@" + host + ":" + port + "/" + database
                 + ", tables=" + tables + ", slot=" + slotName + ", publication=" + publicationName
-                + ", snapshot=" + snapshotMode + " x" + snapshotParallelism + (lanes > 1 ? ", lanes=" + lanes : "") + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
+                + ", snapshot=" + snapshotMode + " x" + snapshotParallelism + (lanes > 1 ? ", lanes=" + lanes : "")
+                + (standby ? ", standby as " + replicaName + " (lease " + leaseTimeout + ", poll " + standbyPollInterval + ")" : "")
+                + ", offsets=" + offsetStore + ", pollInterval=" + pollInterval
                 + ", onListenerFailure=" + failurePolicy
                 + ", properties=" + masked(properties) + "]";
     }
@@ -406,6 +463,10 @@ public final class CdcConfig {
         private int snapshotParallelism = DEFAULT_SNAPSHOT_PARALLELISM;
         private int lanes = 1;
         private ThreadFactory threadFactory;
+        private boolean standby;
+        private Duration standbyPollInterval = DEFAULT_STANDBY_POLL_INTERVAL;
+        private Duration leaseTimeout = DEFAULT_LEASE_TIMEOUT;
+        private String replicaName = defaultReplicaName();
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -551,6 +612,30 @@ public final class CdcConfig {
             return this;
         }
 
+        /** One of several replicas; see {@link CdcConfig#standby()}. */
+        public Builder standby(boolean standby) {
+            this.standby = standby;
+            return this;
+        }
+
+        /** See {@link CdcConfig#standbyPollInterval()}: positive. */
+        public Builder standbyPollInterval(Duration standbyPollInterval) {
+            this.standbyPollInterval = Objects.requireNonNull(standbyPollInterval, "standbyPollInterval");
+            return this;
+        }
+
+        /** See {@link CdcConfig#leaseTimeout()}: at least one second. */
+        public Builder leaseTimeout(Duration leaseTimeout) {
+            this.leaseTimeout = Objects.requireNonNull(leaseTimeout, "leaseTimeout");
+            return this;
+        }
+
+        /** See {@link CdcConfig#replicaName()}: not blank. */
+        public Builder replicaName(String replicaName) {
+            this.replicaName = Objects.requireNonNull(replicaName, "replicaName");
+            return this;
+        }
+
         /** Threads running a ChangeListener's change callbacks: 1 to 256; see {@link CdcConfig#lanes()}. */
         public Builder lanes(int lanes) {
             if (lanes < 1 || lanes > 256) {
@@ -633,6 +718,18 @@ public final class CdcConfig {
             requirePositive(pollInterval, "pollInterval");
             requirePositive(startTimeout, "startTimeout");
             requirePositive(stopTimeout, "stopTimeout");
+            requirePositive(standbyPollInterval, "standbyPollInterval");
+            if (leaseTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("leaseTimeout must be at least 1 s (the leader renews every third of it), not "
+                        + leaseTimeout);
+            }
+            if (replicaName.isBlank()) {
+                throw new IllegalArgumentException("replicaName must not be blank");
+            }
+            if (standby && !(offsetStore instanceof OffsetStore.JdbcStore)) {
+                throw new IllegalArgumentException("standby needs offsets every replica shares: OffsetStore.jdbc(...), not "
+                        + offsetStore);
+            }
             return new CdcConfig(this);
         }
 

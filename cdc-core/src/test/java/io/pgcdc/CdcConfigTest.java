@@ -133,4 +133,24 @@ class CdcConfigTest {
         assertThat(config.toBuilder().snapshotParallelism(3).build()).isNotEqualTo(config.toBuilder().snapshotParallelism(2).build());
         assertThat(config.toBuilder().threadFactory(Thread::new).build()).isNotEqualTo(config);
     }
+
+    @Test
+    void standbyNeedsSharedOffsetsAndALeaseOfAtLeastASecond() {
+        CdcConfig plain = valid().build();
+        assertThat(plain.standby()).isFalse();
+        assertThat(plain.leaseTimeout()).isEqualTo(CdcConfig.DEFAULT_LEASE_TIMEOUT);
+        assertThat(plain.standbyPollInterval()).isEqualTo(CdcConfig.DEFAULT_STANDBY_POLL_INTERVAL);
+        assertThat(plain.replicaName()).endsWith("-" + ProcessHandle.current().pid());
+        assertThatThrownBy(() -> valid().standby(true).build()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("OffsetStore.jdbc");
+        CdcConfig standby = valid().standby(true).offsetStore(OffsetStore.jdbc("jdbc:postgresql://db/app", "u", "p"))
+                .replicaName("pod-1").leaseTimeout(Duration.ofSeconds(6)).build();
+        assertThat(standby.standby()).isTrue();
+        assertThat(standby.toString()).contains("standby as pod-1").doesNotContain("jdbc:postgresql://db/app?password");
+        assertThat(standby.toBuilder().build()).isEqualTo(standby);
+        assertThat(standby.toBuilder().replicaName("pod-2").build()).isNotEqualTo(standby);
+        assertThatThrownBy(() -> valid().leaseTimeout(Duration.ofMillis(500)).build()).hasMessageContaining("at least 1 s");
+        assertThatThrownBy(() -> valid().replicaName(" ").build()).hasMessageContaining("replicaName");
+        assertThatThrownBy(() -> valid().standbyPollInterval(Duration.ZERO).build()).hasMessageContaining("standbyPollInterval");
+    }
 }
