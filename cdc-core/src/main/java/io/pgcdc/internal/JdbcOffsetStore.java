@@ -35,6 +35,12 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
     /** The table, created when missing. */
     public static final String TABLE_PROPERTY = "pgcdc.offsets.jdbc.table";
 
+    /**
+     * {@code true}: the engine runs in standby mode, and every save is conditional on the epoch of the lease the
+     * engine holds ({@link #lead}); a save after another replica took over fails with "leadership lost".
+     */
+    public static final String STANDBY_PROPERTY = "pgcdc.offsets.jdbc.standby";
+
     /** Names the application's {@code DataSource} registered with {@link #register}, instead of a URL. */
     public static final String DATA_SOURCE_PROPERTY = "pgcdc.offsets.jdbc.datasource";
 
@@ -42,6 +48,14 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
     public static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?");
 
     private static final Map<String, DataSource> DATA_SOURCES = new ConcurrentHashMap<>();
+    /** The lease each standby-mode engine holds now, by engine name. */
+    private static final Map<String, Lease> LEASES = new ConcurrentHashMap<>();
+
+    /** A lease an engine holds: whose it is and its epoch, which every offset write must still match. */
+    public record Lease(Leadership leadership, long epoch) {
+    }
+
+    private boolean standby;
 
     private DataSource dataSource;
 
@@ -64,6 +78,7 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
         dataSource = dataSourceId == null ? null : DATA_SOURCES.get(dataSourceId);
         table = p.get(TABLE_PROPERTY);
         engine = p.get("name");
+        standby = Boolean.parseBoolean(p.get(STANDBY_PROPERTY));
         connection.setProperty("user", p.getOrDefault(USER_PROPERTY, ""));
         connection.setProperty("password", p.getOrDefault(PASSWORD_PROPERTY, ""));
         connection.setProperty("ApplicationName", "pgcdc offsets " + engine);
@@ -147,6 +162,24 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
     }
 
     private void upsert(Connection c) throws SQLException {
+        if (standby) {
+            Lease lease = LEASES.get(engine);
+            if (lease == null) {
+                throw new ConnectException("engine '" + engine + "' holds no lease: it may not store offsets");
+            }
+            if (!lease.leadership().storeOffsets(c, lease.epoch(), SafeFileOffsetStore.encode(data))) {
+                String to = lease.leadership().read(c).map(l -> l.holder() + " (epoch " + l.epoch() + ")").orElse("another replica");
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                }
+                throw new LeadershipLostException("engine '" + engine + "' lost its leadership to " + to
+                        + ": it stores no offsets and delivers nothing more");
+            }
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
+            return;
+        }
         upsert(c, table, engine, data);
         if (!c.getAutoCommit()) {
             c.commit();
@@ -179,6 +212,25 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
             }
             db = null;
         }
+    }
+
+    /** A save refused because another replica took the engine over (its epoch moved on). */
+    public static final class LeadershipLostException extends ConnectException {
+        private static final long serialVersionUID = 1L;
+
+        LeadershipLostException(String message) {
+            super(message);
+        }
+    }
+
+    /** Records the lease the standby-mode engine {@code engine} holds; its stores write only while it is current. */
+    public static void lead(String engine, Lease lease) {
+        LEASES.put(engine, lease);
+    }
+
+    /** Forgets the lease of {@code engine} (it stopped): its stores can write nothing more. */
+    public static void unlead(String engine) {
+        LEASES.remove(engine);
     }
 
     /** Makes {@code dataSource} known to stores configured with {@code id} under {@link #DATA_SOURCE_PROPERTY}. */

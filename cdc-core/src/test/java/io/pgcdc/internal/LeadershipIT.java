@@ -1,6 +1,7 @@
 package io.pgcdc.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgcdc.testkit.PostgresExtension;
 import io.pgcdc.testkit.TestDatabase;
@@ -104,6 +105,45 @@ class LeadershipIT {
             });
             assertThat(l.tryAcquire(conn)).contains(1L);
             assertThat(JdbcOffsetStore.read(conn, TABLE, "legacy")).isEqualTo(decode(old));
+        }
+    }
+
+    @Test
+    void aStandbyModeStoreWritesOnlyWhileItsLeaseIsCurrent(TestDatabase db) throws Exception {
+        Leadership a = new Leadership(TABLE, "fenced", "replica-a", Duration.ofSeconds(5));
+        Leadership b = new Leadership(TABLE, "fenced", "replica-b", Duration.ofSeconds(5));
+        long epoch;
+        try (Connection conn = db.connect()) {
+            a.prepare(conn);
+            epoch = a.tryAcquire(conn).orElseThrow();
+        }
+        Map<String, String> props = new java.util.HashMap<>(Map.of("name", "fenced", JdbcOffsetStore.URL_PROPERTY, db.jdbcUrl(),
+                JdbcOffsetStore.USER_PROPERTY, db.user(), JdbcOffsetStore.PASSWORD_PROPERTY, db.password(),
+                JdbcOffsetStore.TABLE_PROPERTY, TABLE, JdbcOffsetStore.STANDBY_PROPERTY, "true"));
+        JdbcOffsetStore store = new JdbcOffsetStore();
+        store.configure(new io.debezium.embedded.EmbeddedWorkerConfig(props));
+        store.start();
+        try {
+            ByteBuffer key = ByteBuffer.wrap("key".getBytes(StandardCharsets.UTF_8));
+            assertThatThrownBy(() -> store.set(Map.of(key, ByteBuffer.wrap(new byte[] {1})), null).get())
+                    .hasRootCauseMessage("engine 'fenced' holds no lease: it may not store offsets");
+            JdbcOffsetStore.lead("fenced", new JdbcOffsetStore.Lease(a, epoch));
+            store.set(Map.of(key, ByteBuffer.wrap(new byte[] {2})), null).get();
+            try (Connection conn = db.connect()) {
+                assertThat(JdbcOffsetStore.read(conn, TABLE, "fenced")).containsEntry(key, ByteBuffer.wrap(new byte[] {2}));
+                a.release(conn, epoch);
+                assertThat(b.tryAcquire(conn)).contains(epoch + 1);
+            }
+            assertThatThrownBy(() -> store.set(Map.of(key, ByteBuffer.wrap(new byte[] {3})), null).get())
+                    .hasRootCauseInstanceOf(JdbcOffsetStore.LeadershipLostException.class)
+                    .hasRootCauseMessage("engine 'fenced' lost its leadership to replica-b (epoch " + (epoch + 1)
+                            + "): it stores no offsets and delivers nothing more");
+            try (Connection conn = db.connect()) {
+                assertThat(JdbcOffsetStore.read(conn, TABLE, "fenced")).containsEntry(key, ByteBuffer.wrap(new byte[] {2}));
+            }
+        } finally {
+            JdbcOffsetStore.unlead("fenced");
+            store.stop();
         }
     }
 
