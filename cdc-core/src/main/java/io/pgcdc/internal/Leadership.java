@@ -117,6 +117,26 @@ public final class Leadership {
         }
     }
 
+    /**
+     * Takes the engine over from a holder whose lease may still run but whose stream is gone (its slot was seen
+     * inactive: the process died, or a standby ended its stale walsender): compare-and-set from the epoch the caller
+     * read, so that of several standbys that saw the same thing exactly one wins.
+     *
+     * @return the new epoch, or empty when the epoch moved on since {@code seenEpoch}
+     */
+    public Optional<Long> takeOver(Connection c, long seenEpoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
+                + " lease_until = now() + ? * interval '1 millisecond' WHERE engine = ? AND epoch = ? RETURNING epoch")) {
+            ps.setString(1, holder);
+            ps.setLong(2, leaseTimeout.toMillis());
+            ps.setString(3, engine);
+            ps.setLong(4, seenEpoch);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+            }
+        }
+    }
+
     /** Extends the lease of {@code epoch}; {@code false} when the epoch moved on (another replica took over). */
     public boolean renew(Connection c, long epoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET lease_until = now() + ? * interval '1 millisecond'"

@@ -91,6 +91,41 @@ class LeadershipIT {
     }
 
     @Test
+    void standbysThatSawTheLeadersStreamGoTakeOverOnceAndTheLeaderIsFenced(TestDatabase db) throws Exception {
+        Leadership leader = new Leadership(TABLE, "dead", "leader", Duration.ofSeconds(30));
+        long epoch;
+        try (Connection conn = db.connect()) {
+            leader.prepare(conn);
+            epoch = leader.tryAcquire(conn).orElseThrow();
+        }
+        // The lease runs for 30 s more; three standbys saw the slot inactive and compete from the epoch they read.
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<Optional<Long>>> results = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Leadership standby = new Leadership(TABLE, "dead", "standby-" + i, Duration.ofSeconds(30));
+                results.add(pool.submit(() -> {
+                    try (Connection conn = db.connect()) {
+                        return standby.takeOver(conn, epoch);
+                    }
+                }));
+            }
+            List<Long> won = new ArrayList<>();
+            for (Future<Optional<Long>> r : results) {
+                r.get().ifPresent(won::add);
+            }
+            assertThat(won).containsExactly(epoch + 1);
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Connection conn = db.connect()) {
+            assertThat(leader.renew(conn, epoch)).isFalse();
+            assertThat(leader.storeOffsets(conn, epoch, offsets("too late"))).isFalse();
+            assertThat(leader.read(conn)).hasValueSatisfying(s -> assertThat(s.holder()).startsWith("standby-"));
+        }
+    }
+
+    @Test
     void aTableOfAnEarlierVersionGetsTheLeaseColumnsAndKeepsItsOffsets(TestDatabase db) throws Exception {
         byte[] old = offsets("before");
         try (Connection conn = db.connect()) {
