@@ -5,6 +5,7 @@ import io.pgcdc.internal.DebeziumProperties;
 import io.pgcdc.internal.EngineMemoryOffsetStore;
 import io.pgcdc.internal.HealthMonitor;
 import io.pgcdc.internal.JdbcOffsetStore;
+import io.pgcdc.internal.Standby;
 import io.pgcdc.internal.OffsetChecks;
 import io.pgcdc.internal.EngineDriver;
 import io.pgcdc.internal.Preflight;
@@ -40,6 +41,11 @@ public final class CdcEngine implements AutoCloseable {
     public enum State {
         /** Created, not started. */
         NEW,
+        /**
+         * Standby mode ({@link CdcConfig#standby()}): another replica runs the engine; this one polls and takes over
+         * when that one stops, dies or stalls past its lease.
+         */
+        STANDBY,
         /** {@link #start()} is checking PostgreSQL and starting Debezium. */
         STARTING,
         /** Capturing and delivering changes. */
@@ -78,6 +84,7 @@ public final class CdcEngine implements AutoCloseable {
     private volatile State state = State.NEW;
     private volatile CdcException failure;
     private volatile boolean closing;
+    private volatile Standby standby;
     private volatile long slotLagBytes = -1;
     private volatile String problem;
     private final EngineStats stats = new EngineStats();
@@ -176,8 +183,46 @@ public final class CdcEngine implements AutoCloseable {
             if (state != State.NEW) {
                 throw new IllegalStateException("start() may be called once, on a NEW engine; this one is " + state);
             }
+            if (config.standby()) {
+                state = State.STANDBY;
+                standby = new Standby(config, this::startAsLeader, this::leadershipLost);
+                standby.start();
+                LOG.info("engine '{}' stands by as {}: it runs when no other replica does", config.name(), config.replicaName());
+                return;
+            }
             state = State.STARTING;
         }
+        startNow();
+    }
+
+    /** On the standby thread, once this replica holds the lease: the start a replica without standby makes at once. */
+    private void startAsLeader() {
+        synchronized (lock) {
+            if (state != State.STANDBY) {
+                return;
+            }
+            state = State.STARTING;
+        }
+        try {
+            startNow();
+        } catch (CdcException e) {
+            // fail() recorded it; the lease is given up so that another replica may try.
+            LOG.error("engine '{}' could not start after taking over: {}", config.name(), e.getMessage());
+            standby.stop();
+        }
+    }
+
+    /** On the standby thread: another replica holds the engine now. Nothing more is delivered or stored. */
+    private void leadershipLost(String why) {
+        closing = true;
+        LOG.error(why);
+        fail(new CdcException(FailureReason.LEADERSHIP_LOST, why));
+        if (driver != null) {
+            stopDriver();
+        }
+    }
+
+    private void startNow() {
         Properties properties = DebeziumProperties.of(config);
         java.util.OptionalLong storedPosition;
         try {
@@ -346,6 +391,14 @@ public final class CdcEngine implements AutoCloseable {
             if (state.isTerminal()) {
                 return;
             }
+            if (state == State.STANDBY) {
+                state = State.STOPPED;
+                polling.countDown();
+                terminated.countDown();
+                Standby s = standby;
+                new Thread(s::stop, "pgcdc-" + config.name() + "-standby-stop").start();
+                return;
+            }
             if (driver != null && driver.isDeliveryThread()) {
                 // Called from a callback: the engine can only stop once the callback returned.
                 if (state != State.STOPPING) {
@@ -424,12 +477,21 @@ public final class CdcEngine implements AutoCloseable {
                             + " acknowledged: it will be delivered again on the next start");
                 } else if (failure == null && !success) {
                     // The engine's own snapshot fails with a CdcException that already says what to do.
-                    failure = error instanceof CdcException ? (CdcException) error : Preflight.describeFailure(config, message, error);
+                    Throwable lost = error;
+                    while (lost != null && !(lost instanceof JdbcOffsetStore.LeadershipLostException)) {
+                        lost = lost.getCause();
+                    }
+                    failure = lost != null ? new CdcException(FailureReason.LEADERSHIP_LOST, lost.getMessage(), lost)
+                            : error instanceof CdcException ? (CdcException) error : Preflight.describeFailure(config, message, error);
                 }
                 state = failure != null ? State.FAILED : State.STOPPED;
             }
             EngineMemoryOffsetStore.forget(engineId);
             JdbcOffsetStore.unregister(engineId);
+            if (standby != null) {
+                // After Debezium stopped (the slot is free): the lease goes at once, a standby takes over within its poll.
+                standby.stop();
+            }
             if (failure != null && !(failure instanceof ListenerException)) {
                 LOG.error("engine '{}' failed: {}", config.name(), failure.getMessage());
             } else {

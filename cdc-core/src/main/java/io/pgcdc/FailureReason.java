@@ -51,6 +51,12 @@ public enum FailureReason {
     /** The thread was interrupted, or the engine closed, while it waited; usually the application is shutting down. */
     INTERRUPTED,
 
+    /**
+     * Standby mode: another replica took the engine over (this one stalled past its lease, or its stream was seen
+     * gone); this one stored nothing after that and delivers nothing more. Start a new engine to stand by again.
+     */
+    LEADERSHIP_LOST,
+
     /** Anything else: an unexpected Debezium or driver error, or a bug in this library; report it with the message and cause. */
     INTERNAL
 }

@@ -97,6 +97,9 @@ public final class DebeziumProperties {
                 p.setProperty(JdbcOffsetStore.PASSWORD_PROPERTY, jdbc.password());
             }
             p.setProperty(JdbcOffsetStore.TABLE_PROPERTY, jdbc.table());
+            if (config.standby()) {
+                p.setProperty(JdbcOffsetStore.STANDBY_PROPERTY, "true");
+            }
         } else {
             p.setProperty("offset.storage", MEMORY_OFFSET_STORE);
             p.setProperty(EngineMemoryOffsetStore.ID_PROPERTY, config.name());

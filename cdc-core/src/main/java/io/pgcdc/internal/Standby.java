@@ -1,0 +1,196 @@
+package io.pgcdc.internal;
+
+import io.pgcdc.CdcConfig;
+import io.pgcdc.OffsetStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One replica's side of standby mode (issue 14, work in progress): waits until it may run the engine, takes it,
+ * then renews the lease until it stops or loses it. One thread, {@code pgcdc-<name>-standby}.
+ *
+ * <p>It takes the engine when the lease is free (released by a graceful stop) or expired, ending a stalled
+ * leader's walsender first; and when the lease still runs but the slot was inactive on two polls in a row (the
+ * leader died: its walsender ended with its connection). Every takeover increments the epoch, and the offset store
+ * writes only under the current one ({@link JdbcOffsetStore#lead}).
+ */
+public final class Standby {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Standby.class);
+
+    private final CdcConfig config;
+    private final Leadership leadership;
+    private final Runnable onAcquired;
+    private final Consumer<String> onLost;
+    private final Thread thread;
+    private volatile boolean stopping;
+    private volatile long epoch = -1;
+
+    /**
+     * @param onAcquired runs the engine's start, on this object's thread, once the lease is taken
+     * @param onLost told why the lease was lost; the engine must then stop delivering and fail
+     */
+    public Standby(CdcConfig config, Runnable onAcquired, Consumer<String> onLost) {
+        this.config = config;
+        this.leadership = new Leadership(((OffsetStore.JdbcStore) config.offsetStore()).table(), config.name(), config.replicaName(),
+                config.leaseTimeout());
+        this.onAcquired = onAcquired;
+        this.onLost = onLost;
+        this.thread = new Thread(this::run, "pgcdc-" + config.name() + "-standby");
+        thread.setDaemon(true);
+    }
+
+    /** Starts waiting for the engine. */
+    public void start() {
+        thread.start();
+    }
+
+    /** Whether this replica holds the engine now. */
+    public boolean leading() {
+        return epoch >= 0;
+    }
+
+    /** Stops waiting or renewing, and gives a held lease up at once, so that a standby takes over within its poll. */
+    public void stop() {
+        stopping = true;
+        if (Thread.currentThread() != thread) {
+            thread.interrupt();
+            try {
+                thread.join(config.stopTimeout().toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        long held = epoch;
+        epoch = -1;
+        JdbcOffsetStore.unlead(config.name());
+        if (held >= 0) {
+            try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
+                c.setAutoCommit(true);
+                leadership.release(c, held);
+            } catch (SQLException e) {
+                LOG.warn("engine '{}': could not release its lease ({}); a standby takes over when it expires", config.name(), e.getMessage());
+            }
+        }
+    }
+
+    private void run() {
+        try {
+            if (!acquire()) {
+                return;
+            }
+            onAcquired.run();
+            renew();
+        } catch (InterruptedException e) {
+            // stop()
+        }
+    }
+
+    /** Polls until this replica holds the lease; false when stopped first. */
+    private boolean acquire() throws InterruptedException {
+        int inactivePolls = 0;
+        while (!stopping) {
+            try (Connection offsets = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore());
+                 Connection captured = Preflight.openConnection(config)) {
+                offsets.setAutoCommit(true);
+                leadership.prepare(offsets);
+                while (!stopping) {
+                    Optional<Leadership.State> lease = leadership.read(offsets);
+                    Slot slot = slot(captured);
+                    inactivePolls = slot.active ? 0 : inactivePolls + 1;
+                    Optional<Long> won = Optional.empty();
+                    if (lease.isEmpty() || !lease.get().held()) {
+                        if (slot.active && slot.pid > 0) {
+                            LOG.warn("engine '{}': the lease of {} expired while its stream runs; ending that stream (pid {})", config.name(),
+                                    lease.map(Leadership.State::holder).orElse("?"), slot.pid);
+                            terminate(captured, slot.pid);
+                            awaitInactive(captured);
+                        }
+                        won = lease.isEmpty() ? leadership.tryAcquire(offsets) : leadership.takeOver(offsets, lease.get().epoch());
+                    } else if (inactivePolls >= 2) {
+                        LOG.warn("engine '{}': {} holds the lease but its stream is gone; taking over", config.name(), lease.get().holder());
+                        won = leadership.takeOver(offsets, lease.get().epoch());
+                    }
+                    if (won.isPresent()) {
+                        epoch = won.get();
+                        JdbcOffsetStore.lead(config.name(), new JdbcOffsetStore.Lease(leadership, epoch));
+                        LOG.info("engine '{}': {} leads, epoch {}", config.name(), config.replicaName(), epoch);
+                        return true;
+                    }
+                    Thread.sleep(config.standbyPollInterval().toMillis());
+                }
+            } catch (SQLException | RuntimeException e) {
+                LOG.warn("engine '{}' (standby): {}; trying again", config.name(), e.getMessage());
+                Thread.sleep(config.standbyPollInterval().toMillis());
+            }
+        }
+        return false;
+    }
+
+    /** Renews every third of the lease; a renewal refused, or none for a whole lease, loses the engine. */
+    private void renew() throws InterruptedException {
+        long every = Math.max(100, config.leaseTimeout().toMillis() / 3);
+        long renewedAt = System.nanoTime();
+        while (!stopping) {
+            Thread.sleep(every);
+            long held = epoch;
+            if (held < 0) {
+                return;
+            }
+            try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
+                c.setAutoCommit(true);
+                if (!leadership.renew(c, held)) {
+                    String to = leadership.read(c).map(s -> s.holder() + " (epoch " + s.epoch() + ")").orElse("another replica");
+                    lost("engine '" + config.name() + "' lost its leadership to " + to + ": it stores no offsets and delivers nothing more");
+                    return;
+                }
+                renewedAt = System.nanoTime();
+            } catch (SQLException e) {
+                if (System.nanoTime() - renewedAt > config.leaseTimeout().toNanos()) {
+                    lost("engine '" + config.name() + "' could not renew its lease for " + config.leaseTimeout() + " (" + e.getMessage()
+                            + "): another replica may run it now, so this one stops");
+                    return;
+                }
+            }
+        }
+    }
+
+    private void lost(String why) {
+        epoch = -1;
+        JdbcOffsetStore.unlead(config.name());
+        onLost.accept(why);
+    }
+
+    private record Slot(boolean active, int pid) {
+    }
+
+    private Slot slot(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, config.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new Slot(rs.getBoolean(1), rs.getInt(2)) : new Slot(false, 0);
+            }
+        }
+    }
+
+    /** Waits (up to the lease timeout) until the ended walsender has let the slot go. */
+    private void awaitInactive(Connection c) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + config.leaseTimeout().toNanos();
+        while (slot(c).active && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
+    private static void terminate(Connection c, int pid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+            ps.setInt(1, pid);
+            ps.execute();
+        }
+    }
+}
