@@ -218,7 +218,10 @@ public final class CdcEngine implements AutoCloseable {
         LOG.error(why);
         fail(new CdcException(FailureReason.LEADERSHIP_LOST, why));
         if (driver != null) {
-            stopDriver();
+            // Possibly on the delivery thread (a renewal before an event): the driver stops once that returns.
+            Thread stopper = new Thread(this::stopDriver, "pgcdc-" + config.name() + "-lost");
+            stopper.setDaemon(true);
+            stopper.start();
         }
     }
 
@@ -248,7 +251,11 @@ public final class CdcEngine implements AutoCloseable {
             JdbcOffsetStore.register(engineId, ((OffsetStore.JdbcStore) config.offsetStore()).dataSource());
             properties.setProperty(JdbcOffsetStore.DATA_SOURCE_PROPERTY, engineId);
         }
-        delivery = new Delivery(config, listener, batchListener, new EventMapper(placeholder), () -> closing, stats);
+        Standby lease = standby;
+        // In standby mode nothing is delivered unless this replica still holds the lease (checked per event, renewed
+        // on the spot when it is getting old): a leader that was frozen past its lease delivers nothing after it wakes.
+        java.util.function.BooleanSupplier stop = lease == null ? () -> closing : () -> closing || !lease.mayDeliver();
+        delivery = new Delivery(config, listener, batchListener, new EventMapper(placeholder), stop, stats);
         EngineSnapshot snapshot = null;
         if (EngineSnapshot.needed(config, storedPosition)) {
             try {

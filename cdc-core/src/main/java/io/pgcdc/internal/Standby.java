@@ -29,8 +29,11 @@ public final class Standby {
     private final Runnable onAcquired;
     private final Consumer<String> onLost;
     private final Thread thread;
+    private final Thread renewer;
     private volatile boolean stopping;
     private volatile long epoch = -1;
+    /** {@code System.nanoTime()} of the last renewal the database accepted (it keeps running through a SIGSTOP). */
+    private volatile long renewedAt;
 
     /**
      * @param onAcquired runs the engine's start, on this object's thread, once the lease is taken
@@ -44,11 +47,35 @@ public final class Standby {
         this.onLost = onLost;
         this.thread = new Thread(this::run, "pgcdc-" + config.name() + "-standby");
         thread.setDaemon(true);
+        this.renewer = new Thread(() -> {
+            try {
+                renew();
+            } catch (InterruptedException e) {
+                // stop()
+            }
+        }, "pgcdc-" + config.name() + "-lease");
+        renewer.setDaemon(true);
     }
 
     /** Starts waiting for the engine. */
     public void start() {
         thread.start();
+    }
+
+    /**
+     * Whether the delivery thread may hand the listener another event: only while this replica holds the lease. When
+     * more than two thirds of the lease passed since the last renewal (a long GC pause, a frozen process), it renews
+     * first, on the caller's thread; refused, the engine is lost and nothing more is delivered.
+     */
+    public boolean mayDeliver() {
+        long held = epoch;
+        if (held < 0) {
+            return false;
+        }
+        if (System.nanoTime() - renewedAt < config.leaseTimeout().toNanos() * 2 / 3) {
+            return true;
+        }
+        return renewNow(held);
     }
 
     /** Whether this replica holds the engine now. */
@@ -59,12 +86,14 @@ public final class Standby {
     /** Stops waiting or renewing, and gives a held lease up at once, so that a standby takes over within its poll. */
     public void stop() {
         stopping = true;
-        if (Thread.currentThread() != thread) {
-            thread.interrupt();
-            try {
-                thread.join(config.stopTimeout().toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        for (Thread t : new Thread[] {thread, renewer}) {
+            if (Thread.currentThread() != t && t.isAlive()) {
+                t.interrupt();
+                try {
+                    t.join(config.stopTimeout().toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         long held = epoch;
@@ -85,8 +114,9 @@ public final class Standby {
             if (!acquire()) {
                 return;
             }
+            // Renewals run from now on, beside the start (which may take longer than a lease).
+            renewer.start();
             onAcquired.run();
-            renew();
         } catch (InterruptedException e) {
             // stop()
         }
@@ -118,6 +148,7 @@ public final class Standby {
                         won = leadership.takeOver(offsets, lease.get().epoch());
                     }
                     if (won.isPresent()) {
+                        renewedAt = System.nanoTime();
                         epoch = won.get();
                         JdbcOffsetStore.lead(config.name(), new JdbcOffsetStore.Lease(leadership, epoch));
                         LOG.info("engine '{}': {} leads, epoch {}", config.name(), config.replicaName(), epoch);
@@ -133,31 +164,44 @@ public final class Standby {
         return false;
     }
 
-    /** Renews every third of the lease; a renewal refused, or none for a whole lease, loses the engine. */
+    /** Renews every third of the lease until stopped or lost. */
     private void renew() throws InterruptedException {
         long every = Math.max(100, config.leaseTimeout().toMillis() / 3);
-        long renewedAt = System.nanoTime();
         while (!stopping) {
             Thread.sleep(every);
             long held = epoch;
-            if (held < 0) {
+            if (held < 0 || !renewNow(held)) {
                 return;
             }
-            try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
-                c.setAutoCommit(true);
-                if (!leadership.renew(c, held)) {
-                    String to = leadership.read(c).map(s -> s.holder() + " (epoch " + s.epoch() + ")").orElse("another replica");
-                    lost("engine '" + config.name() + "' lost its leadership to " + to + ": it stores no offsets and delivers nothing more");
-                    return;
-                }
-                renewedAt = System.nanoTime();
-            } catch (SQLException e) {
-                if (System.nanoTime() - renewedAt > config.leaseTimeout().toNanos()) {
-                    lost("engine '" + config.name() + "' could not renew its lease for " + config.leaseTimeout() + " (" + e.getMessage()
-                            + "): another replica may run it now, so this one stops");
-                    return;
-                }
+        }
+    }
+
+    /**
+     * Renews the lease of {@code held}; a renewal refused (another replica took over), or none accepted for a whole
+     * lease (the database unreachable: another replica may run the engine by now), loses the engine.
+     *
+     * @return whether this replica still holds the engine
+     */
+    private synchronized boolean renewNow(long held) {
+        if (epoch != held) {
+            return false;
+        }
+        try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
+            c.setAutoCommit(true);
+            if (!leadership.renew(c, held)) {
+                String to = leadership.read(c).map(s -> s.holder() + " (epoch " + s.epoch() + ")").orElse("another replica");
+                lost("engine '" + config.name() + "' lost its leadership to " + to + ": it stores no offsets and delivers nothing more");
+                return false;
             }
+            renewedAt = System.nanoTime();
+            return true;
+        } catch (SQLException e) {
+            if (System.nanoTime() - renewedAt > config.leaseTimeout().toNanos()) {
+                lost("engine '" + config.name() + "' could not renew its lease for " + config.leaseTimeout() + " (" + e.getMessage()
+                        + "): another replica may run it now, so this one stops");
+                return false;
+            }
+            return true;
         }
     }
 
