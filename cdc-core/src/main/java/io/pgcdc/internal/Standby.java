@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * then renews the lease until it stops or loses it. One thread, {@code pgcdc-<name>-standby}.
  *
  * <p>It takes the engine when the lease is free (released by a graceful stop) or expired, ending a stalled
- * leader's walsender first; and when the lease still runs but the slot was inactive on two polls in a row (the
- * leader died: its walsender ended with its connection). Every takeover increments the epoch, and the offset store
+ * leader's walsender first; and when the lease still runs but the slot, seen active under that lease, was inactive
+ * on two polls in a row (the leader died: its walsender ended with its connection). A leader still starting has not
+ * been seen streaming, and keeps the engine until its lease expires. Every takeover increments the epoch, and the offset store
  * writes only under the current one ({@link JdbcOffsetStore#lead}).
  */
 public final class Standby {
@@ -125,6 +126,9 @@ public final class Standby {
     /** Polls until this replica holds the lease; false when stopped first. */
     private boolean acquire() throws InterruptedException {
         int inactivePolls = 0;
+        // The epoch under which the slot was last seen active: a leader still starting (no slot, or not streaming yet)
+        // has not lost its stream, so only a stream seen running and then gone counts.
+        long streamingEpoch = -1;
         while (!stopping) {
             try (Connection offsets = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore());
                  Connection captured = Preflight.openConnection(config)) {
@@ -133,7 +137,13 @@ public final class Standby {
                 while (!stopping) {
                     Optional<Leadership.State> lease = leadership.read(offsets);
                     Slot slot = slot(captured);
-                    inactivePolls = slot.active ? 0 : inactivePolls + 1;
+                    long leaseEpoch = lease.map(Leadership.State::epoch).orElse(-1L);
+                    if (slot.active) {
+                        streamingEpoch = leaseEpoch;
+                        inactivePolls = 0;
+                    } else {
+                        inactivePolls = streamingEpoch == leaseEpoch ? inactivePolls + 1 : 0;
+                    }
                     Optional<Long> won = Optional.empty();
                     if (lease.isEmpty() || !lease.get().held()) {
                         if (slot.active && slot.pid > 0) {

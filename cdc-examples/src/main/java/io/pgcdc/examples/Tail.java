@@ -60,6 +60,25 @@ public final class Tail implements Callable<Integer> {
     @Option(names = "--offsets", paramLabel = "FILE", description = "offsets file: a later run resumes after the last line printed")
     Path offsets;
 
+    @Option(names = "--offsets-jdbc", description = "offsets in table pgcdc_offsets of the captured database instead of a file"
+            + " (implied by --standby)")
+    boolean offsetsJdbc;
+
+    @Option(names = "--standby", description = "one of several replicas: wait while another runs this engine, take over when it"
+            + " stops, dies or stalls (offsets in the database)")
+    boolean standby;
+
+    @Option(names = "--lease-timeout", paramLabel = "DURATION", description = "with --standby: how long a stalled leader keeps the"
+            + " engine, ISO-8601 (default: PT10S)")
+    Duration leaseTimeout = CdcConfig.DEFAULT_LEASE_TIMEOUT;
+
+    @Option(names = "--standby-poll", paramLabel = "DURATION", description = "with --standby: how often a standby checks, ISO-8601"
+            + " (default: PT1S)")
+    Duration standbyPoll = CdcConfig.DEFAULT_STANDBY_POLL_INTERVAL;
+
+    @Option(names = "--replica", description = "with --standby: this replica's name (default: $HOSTNAME-<pid>)")
+    String replica;
+
     @Option(names = "--snapshot", description = "INITIAL (existing rows first), NONE or ALWAYS (default: ${DEFAULT-VALUE})")
     SnapshotMode snapshot = SnapshotMode.NONE;
 
@@ -125,8 +144,22 @@ public final class Tail implements Callable<Integer> {
         if (publication != null) {
             b.publicationName(publication).property("publication.autocreate.mode", "disabled");
         }
+        if (offsets != null && (offsetsJdbc || standby)) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--offsets (a file) and --offsets-jdbc or --standby (offsets in the database) exclude each other");
+        }
         if (offsets != null) {
             b.offsetStore(OffsetStore.file(offsets));
+        }
+        if (offsetsJdbc || standby) {
+            CdcConfig c = b.build();
+            b.offsetStore(OffsetStore.jdbc("jdbc:postgresql://" + c.host() + ":" + c.port() + "/" + c.database(), c.user(), c.password()));
+        }
+        if (standby) {
+            b.standby(true).leaseTimeout(leaseTimeout).standbyPollInterval(standbyPoll);
+            if (replica != null) {
+                b.replicaName(replica);
+            }
         }
         return b.startTimeout(Duration.ofMinutes(2)).build();
     }
