@@ -58,8 +58,7 @@ class StandbyFailoverIT {
         CompletableFuture<GeneratorReport> writing = null;
         try {
             // Streaming, not only leading: changes written before the slot exists are not this test's (snapshot none).
-            waitFor(() -> leader(db) != null && db.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ha' AND active") == 1,
-                    Duration.ofSeconds(60));
+            waitFor(() -> leader(db) != null && slotActive(db), Duration.ofSeconds(60));
             writing = CompletableFuture.supplyAsync(() -> writer.run(
                     Workload.builder().mix(70, 20, 10).rate(1_000).rowsPerTransaction(10).seed(42).build()));
             for (int k = 0; k < kills; k++) {
@@ -131,10 +130,70 @@ class StandbyFailoverIT {
         assertThat(sorted.get(sorted.size() - 1)).as("slowest takeover, ms").isLessThanOrEqualTo(5_000L);
     }
 
-    private static ChildJvm start(TestDatabase db, Map<String, String> env, String name) throws IOException {
-        return ChildJvm.start(Tail.class, env, "--host", db.host(), "--port", Integer.toString(db.port()), "--database", db.name(),
+    @Test
+    void aLeaderFrozenPastItsLeaseIsReplacedAndEndsFailedWithoutDeliveringMore(TestDatabase db) throws Exception {
+        try (Connection c = db.connect()) {
+            Schema.apply(c);
+        }
+        Map<String, String> env = Map.of("PGPASSWORD", db.password());
+        String[] fast = {"--lease-timeout", "PT3S", "--standby-poll", "PT0.5S"};
+        ChildJvm first = start(db, env, "r0", fast);
+        ChildJvm second = null;
+        try {
+            waitFor(() -> "r0".equals(leader(db)) && slotActive(db), Duration.ofSeconds(60));
+            second = start(db, env, "r1", fast);
+            ChildJvm standby = second;
+            Thread.sleep(2_000);
+            TransactionGenerator writer = TransactionGenerator.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password()).build();
+            writer.run(Workload.builder().mix(100, 0, 0).count(100).rowsPerTransaction(10).seed(1).build());
+            waitFor(() -> first.linesSoFar().size() >= 100, Duration.ofSeconds(60));
+            assertThat(standby.linesSoFar()).as("the standby printed nothing while r0 led").isEmpty();
+
+            long pid = first.process().pid();
+            signal("STOP", pid);
+            long frozenAt = System.nanoTime();
+            int printedBeforeFreeze = first.linesSoFar().size();
+            writer.run(Workload.builder().mix(100, 0, 0).count(100).rowsPerTransaction(10).seed(2).build());
+            waitFor(() -> standby.linesSoFar().size() >= 100, Duration.ofSeconds(60));
+            long takeoverMillis = (System.nanoTime() - frozenAt) / 1_000_000;
+            assertThat(leader(db)).isEqualTo("r1");
+            long epoch = db.queryLong("SELECT epoch FROM pgcdc_offsets WHERE engine = 'ha'");
+
+            signal("CONT", pid);
+            ChildJvm.Result woken = first.await(Duration.ofSeconds(60));
+            System.out.printf("frozen leader: replaced %d ms after SIGSTOP (lease 3 s); after SIGCONT it exited %d: %s%n", takeoverMillis,
+                    woken.exit(), woken.err().lines().filter(l -> l.contains("leadership")).findFirst().orElse("?"));
+            assertThat(woken.exit()).as("the old leader ends failed").isNotZero();
+            assertThat(woken.err()).contains("lost its leadership to r1");
+            assertThat(woken.lines()).as("nothing printed after the freeze").hasSize(printedBeforeFreeze);
+
+            writer.run(Workload.builder().mix(100, 0, 0).count(10).rowsPerTransaction(10).seed(3).build());
+            waitFor(() -> standby.linesSoFar().size() >= 110, Duration.ofSeconds(60));
+            assertThat(db.queryLong("SELECT epoch FROM pgcdc_offsets WHERE engine = 'ha'")).as("r1 still holds it").isEqualTo(epoch);
+            assertThat(leader(db)).isEqualTo("r1");
+        } finally {
+            first.process().destroyForcibly();
+            if (second != null) {
+                second.process().destroyForcibly();
+            }
+        }
+    }
+
+    private static boolean slotActive(TestDatabase db) {
+        return db.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ha' AND active") == 1;
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
+    }
+
+    private static ChildJvm start(TestDatabase db, Map<String, String> env, String name, String... more) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--host", db.host(), "--port", Integer.toString(db.port()), "--database", db.name(),
                 "--user", db.user(), "--name", "ha", "--publication", Schema.PUBLICATION, "--snapshot", "none", "--standby",
-                "--replica", name);
+                "--replica", name));
+        args.addAll(List.of(more));
+        return ChildJvm.start(Tail.class, env, args.toArray(String[]::new));
     }
 
     /** The replica holding the lease now, or null. */
