@@ -179,6 +179,45 @@ class StandbyFailoverIT {
         }
     }
 
+    @Test
+    void aLeaderThatStopsGracefullyHandsOverWithinAPollAndASecondWithoutRepeats(TestDatabase db) throws Exception {
+        try (Connection c = db.connect()) {
+            Schema.apply(c);
+        }
+        Map<String, String> env = Map.of("PGPASSWORD", db.password());
+        ChildJvm first = start(db, env, "r0");
+        ChildJvm second = null;
+        try {
+            waitFor(() -> "r0".equals(leader(db)) && slotActive(db), Duration.ofSeconds(60));
+            second = start(db, env, "r1");
+            ChildJvm standby = second;
+            Thread.sleep(2_000);
+            TransactionGenerator writer = TransactionGenerator.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password()).build();
+            GeneratorReport before = writer.run(Workload.builder().mix(100, 0, 0).count(50).rowsPerTransaction(10).seed(1).build());
+            waitFor(() -> first.linesSoFar().size() >= 50, Duration.ofSeconds(60));
+
+            // SIGTERM: Tail closes its engine, which gives the slot and then the lease up.
+            ChildJvm.Result stopped = first.terminate(Duration.ofSeconds(60));
+            assertThat(stopped.exit()).isZero();
+            long stoppedAt = System.nanoTime();
+            GeneratorReport after = writer.run(Workload.builder().mix(100, 0, 0).count(10).rowsPerTransaction(10).seed(2).build());
+            waitFor(() -> standby.linesSoFar().size() >= 10, Duration.ofSeconds(60));
+            long handoverMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
+            Set<String> printed = new HashSet<>();
+            collect(standby.linesSoFar(), printed);
+            System.out.printf("graceful handover: the old leader's exit to the new leader's first event %d ms (poll 1 s)%n", handoverMillis);
+            assertThat(printed).as("the new leader prints the new changes and repeats none of the old leader's")
+                    .containsExactlyInAnyOrderElementsOf(after.ids(ChangeKind.INSERT).stream().map(id -> "c:" + id).toList());
+            assertThat(before.ids(ChangeKind.INSERT)).hasSize(50);
+            assertThat(handoverMillis).as("one poll (1 s) plus 1 s, and the engine's start").isLessThanOrEqualTo(2_000L + 2_500L);
+        } finally {
+            first.process().destroyForcibly();
+            if (second != null) {
+                second.process().destroyForcibly();
+            }
+        }
+    }
+
     private static boolean slotActive(TestDatabase db) {
         return db.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ha' AND active") == 1;
     }
