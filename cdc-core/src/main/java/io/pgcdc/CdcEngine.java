@@ -351,14 +351,22 @@ public final class CdcEngine implements AutoCloseable {
                 state = State.RUNNING;
             }
         }
+        if (standby != null) {
+            standby.markStreaming();
+        }
         LOG.info("engine '{}' streams {} from slot '{}'", config.name(), config.tables(), config.slotName());
         monitor = new HealthMonitor(config, HEALTH_INTERVAL, this::checked, stats::snapshotRunning);
         monitor.start();
     }
 
     /** One health check: RUNNING while the stream is up, RECONNECTING while it is not. */
-    private void checked(String seen, long lag) {
+    private void checked(String seen, long lag, boolean slotActive) {
         slotLagBytes = lag;
+        Standby lease = standby;
+        if (slotActive && lease != null) {
+            // Once per lease: from now on the standbys read a slot gone inactive as this leader's stream gone.
+            lease.markStreaming();
+        }
         synchronized (lock) {
             problem = seen;
             if (state == State.RUNNING && seen != null) {

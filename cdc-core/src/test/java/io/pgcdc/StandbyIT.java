@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Standby mode in one JVM (issue 14, work in progress; the child-JVM kill -9 and SIGSTOP runs come with the rest):
- * two replicas of one engine, one runs, the other stands by and takes over on a graceful close.
+ * Standby mode in one JVM: two replicas of one engine, one runs, the other stands by and takes over on a graceful
+ * close; and how a standby reads a lease in force whose holder's slot is inactive. The kill -9 and SIGSTOP runs, in
+ * child JVMs, are {@code StandbyFailoverIT} in cdc-examples.
  */
 @ExtendWith(PostgresExtension.class)
 class StandbyIT {
@@ -50,6 +51,46 @@ class StandbyIT {
             List<String> ids = second.events().stream().map(e -> e.after().getString("transaction_id")).toList();
             assertThat(ids).as("the standby delivers the next change and repeats nothing").containsExactly("after-handoff");
             assertThat(first.events()).hasSize(1);
+        }
+    }
+
+    /**
+     * A leader that recorded its stream as up and then vanished without releasing its lease (what kill -9 leaves, a
+     * moment after it began streaming, before any standby saw its slot active) is replaced after two polls, not when
+     * its lease expires; a holder that never recorded a stream (still starting) keeps the engine until its lease ends.
+     */
+    @Test
+    void aStandbyReplacesAVanishedStreamingLeaderAtOnceAndWaitsForOneStillStarting(TestDatabase db) throws Exception {
+        TestConfigs.createTransactions(db);
+        CdcConfig.Builder shared = TestConfigs.transactions(db).name("vanishing").standby(true)
+                .offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password()))
+                .standbyPollInterval(Duration.ofMillis(200)).leaseTimeout(Duration.ofSeconds(60));
+        RecordingListener first = new RecordingListener();
+        try (CdcEngine a = CdcEngine.create(shared.replicaName("replica-a").build(), first)) {
+            a.start();
+            await().atMost(WAIT).until(() -> a.state() == CdcEngine.State.RUNNING);
+            await().atMost(WAIT).until(() -> db.queryLong("SELECT streaming::int FROM pgcdc_offsets WHERE engine = 'vanishing'") == 1);
+        }
+        // A holder that is still starting: lease in force for a minute, no stream recorded, slot inactive.
+        db.execute("UPDATE pgcdc_offsets SET epoch = epoch + 1, holder = 'starting', lease_until = now() + interval '60 seconds',"
+                + " streaming = false WHERE engine = 'vanishing'");
+        RecordingListener second = new RecordingListener();
+        try (CdcEngine b = CdcEngine.create(shared.replicaName("replica-b").build(), second)) {
+            b.start();
+            Thread.sleep(2_000);
+            assertThat(b.state()).as("ten polls of an inactive slot under a lease whose holder never streamed").isEqualTo(CdcEngine.State.STANDBY);
+
+            // The same holder records its stream as up, then vanishes: the slot stays inactive.
+            db.execute("UPDATE pgcdc_offsets SET streaming = true WHERE engine = 'vanishing'");
+            long vanishedAt = System.nanoTime();
+            await().atMost(Duration.ofSeconds(20)).until(() -> b.state() == CdcEngine.State.RUNNING);
+            long tookMillis = (System.nanoTime() - vanishedAt) / 1_000_000;
+            System.out.printf("takeover from a vanished streaming leader whose lease runs 60 s: %d ms%n", tookMillis);
+            assertThat(db.queryLong("SELECT count(*) FROM pgcdc_offsets WHERE engine = 'vanishing' AND holder = 'replica-b'"))
+                    .as("replica-b holds the lease").isEqualTo(1);
+            db.execute("INSERT INTO transactions (transaction_id) VALUES ('after-takeover')");
+            await().atMost(WAIT).until(() -> second.size() >= 1);
+            assertThat(second.events().get(0).after().getString("transaction_id")).isEqualTo("after-takeover");
         }
     }
 }

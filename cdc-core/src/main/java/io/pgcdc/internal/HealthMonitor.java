@@ -18,8 +18,9 @@ public final class HealthMonitor {
          *
          * @param problem what is wrong, or {@code null} when the stream is up
          * @param slotLagBytes WAL kept for the slot beyond what was confirmed; -1 when unknown
+         * @param slotActive whether the slot itself was seen streaming (not only a snapshot running)
          */
-        void checked(String problem, long slotLagBytes);
+        void checked(String problem, long slotLagBytes, boolean slotActive);
     }
 
     /** Checks an inactive slot is tolerated for after a check that saw a snapshot running, or after the start. */
@@ -79,13 +80,15 @@ public final class HealthMonitor {
             while (!stopped) {
                 String problem;
                 long lag;
+                boolean slotActive = false;
                 try {
                     if (probe == null) {
                         probe = StreamingProbe.open(config);
                     }
                     boolean capturing = probe.isCapturing() || snapshotRunning.getAsBoolean();
                     lag = probe.lagBytes();
-                    if (probe.isSlotActive()) {
+                    slotActive = probe.isSlotActive();
+                    if (slotActive) {
                         graceLeft = 0;
                     } else if (capturing) {
                         graceLeft = GRACE_CHECKS;
@@ -102,7 +105,7 @@ public final class HealthMonitor {
                 if (stopped) {
                     return;
                 }
-                observer.checked(problem, lag);
+                observer.checked(problem, lag, slotActive);
                 Thread.sleep(interval.toMillis());
             }
         } catch (InterruptedException e) {

@@ -35,8 +35,12 @@ public final class Leadership {
             + " ON CONFLICT (engine) DO UPDATE SET offsets = EXCLUDED.offsets, updated_at = now()"
             + " WHERE %s.epoch = EXCLUDED.epoch";
 
-    /** The lease as the table holds it. */
-    public record State(long epoch, String holder, Instant leaseUntil, Instant now) {
+    /**
+     * The lease as the table holds it. {@code streaming}: the holder of {@code epoch} reported its stream up
+     * ({@link #markStreaming}); a standby that then finds the slot inactive knows the stream is gone, even when it
+     * never saw it running itself (a leader killed less than a poll after it began streaming).
+     */
+    public record State(long epoch, String holder, Instant leaseUntil, Instant now, boolean streaming) {
 
         /** Whether a holder's lease is in force at the database's {@code now}. */
         public boolean held() {
@@ -75,19 +79,20 @@ public final class Leadership {
             s.execute("CREATE TABLE IF NOT EXISTS " + table
                     + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
             s.execute("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0,"
-                    + " ADD COLUMN IF NOT EXISTS holder text, ADD COLUMN IF NOT EXISTS lease_until timestamptz");
+                    + " ADD COLUMN IF NOT EXISTS holder text, ADD COLUMN IF NOT EXISTS lease_until timestamptz,"
+                    + " ADD COLUMN IF NOT EXISTS streaming boolean NOT NULL DEFAULT false");
         }
     }
 
     /** The row's lease, or empty when the engine has no row yet. */
     public Optional<State> read(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT epoch, holder, lease_until, now() FROM " + table + " WHERE engine = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT epoch, holder, lease_until, now(), streaming FROM " + table + " WHERE engine = ?")) {
             ps.setString(1, engine);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(new State(rs.getLong(1), rs.getString(2), instant(rs, 3), instant(rs, 4)));
+                return Optional.of(new State(rs.getLong(1), rs.getString(2), instant(rs, 3), instant(rs, 4), rs.getBoolean(5)));
             }
         }
     }
@@ -106,7 +111,7 @@ public final class Leadership {
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
-                + " lease_until = now() + ? * interval '1 millisecond'"
+                + " lease_until = now() + ? * interval '1 millisecond', streaming = false"
                 + " WHERE engine = ? AND (holder IS NULL OR lease_until IS NULL OR lease_until <= now()) RETURNING epoch")) {
             ps.setString(1, holder);
             ps.setLong(2, leaseTimeout.toMillis());
@@ -126,7 +131,7 @@ public final class Leadership {
      */
     public Optional<Long> takeOver(Connection c, long seenEpoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
-                + " lease_until = now() + ? * interval '1 millisecond' WHERE engine = ? AND epoch = ? RETURNING epoch")) {
+                + " lease_until = now() + ? * interval '1 millisecond', streaming = false WHERE engine = ? AND epoch = ? RETURNING epoch")) {
             ps.setString(1, holder);
             ps.setLong(2, leaseTimeout.toMillis());
             ps.setString(3, engine);
@@ -149,9 +154,24 @@ public final class Leadership {
         }
     }
 
+    /**
+     * Records that the leader of {@code epoch} streams now (its slot was seen active), so that every standby can
+     * tell a stream that went from one never started.
+     *
+     * @return {@code false} when the epoch moved on
+     */
+    public boolean markStreaming(Connection c, long epoch) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET streaming = true WHERE engine = ? AND epoch = ? AND holder = ?")) {
+            ps.setString(1, engine);
+            ps.setLong(2, epoch);
+            ps.setString(3, holder);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
     /** Gives the lease of {@code epoch} up at once (a graceful stop), so that a standby need not wait for it to expire. */
     public void release(Connection c, long epoch) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET holder = NULL, lease_until = NULL"
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET holder = NULL, lease_until = NULL, streaming = false"
                 + " WHERE engine = ? AND epoch = ? AND holder = ?")) {
             ps.setString(1, engine);
             ps.setLong(2, epoch);

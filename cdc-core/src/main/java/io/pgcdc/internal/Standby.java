@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It takes the engine when the lease is free (released by a graceful stop) or expired, ending a stalled
  * leader's walsender first; and when the lease still runs but the slot, seen active under that lease, was inactive
- * on two polls in a row (the leader died: its walsender ended with its connection). A leader still starting has not
- * been seen streaming, and keeps the engine until its lease expires. Every takeover increments the epoch, and the offset store
+ * on two polls in a row (the leader died: its walsender ended with its connection). "Under that lease": seen by this
+ * standby, or recorded by the leader once its stream was up ({@link #markStreaming}). A leader still starting has not
+ * streamed yet, and keeps the engine until its lease expires. Every takeover increments the epoch, and the offset store
  * writes only under the current one ({@link JdbcOffsetStore#lead}).
  */
 public final class Standby {
@@ -33,6 +34,8 @@ public final class Standby {
     private final Thread renewer;
     private volatile boolean stopping;
     private volatile long epoch = -1;
+    /** The epoch whose stream this replica recorded as up ({@link #markStreaming}). */
+    private volatile long markedStreaming = -1;
     /** {@code System.nanoTime()} of the last renewal the database accepted (it keeps running through a SIGSTOP). */
     private volatile long renewedAt;
 
@@ -77,6 +80,25 @@ public final class Standby {
             return true;
         }
         return renewNow(held);
+    }
+
+    /**
+     * Tells the other replicas that this leader's stream is up (its slot was seen active), once per lease: from then
+     * on a slot found inactive on two polls means the stream is gone. Safe to call from any thread, often.
+     */
+    public void markStreaming() {
+        long held = epoch;
+        if (held < 0 || markedStreaming == held) {
+            return;
+        }
+        try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
+            c.setAutoCommit(true);
+            if (leadership.markStreaming(c, held)) {
+                markedStreaming = held;
+            }
+        } catch (SQLException e) {
+            LOG.debug("engine '{}': could not record its stream as up ({}); trying again at the next check", config.name(), e.getMessage());
+        }
     }
 
     /** Whether this replica holds the engine now. */
@@ -142,7 +164,10 @@ public final class Standby {
                         streamingEpoch = leaseEpoch;
                         inactivePolls = 0;
                     } else {
-                        inactivePolls = streamingEpoch == leaseEpoch ? inactivePolls + 1 : 0;
+                        // Seen streaming by this standby, or reported streaming by the leader itself (a kill less than
+                        // a poll after it began streaming leaves no standby that saw it).
+                        boolean wasStreaming = streamingEpoch == leaseEpoch || lease.map(Leadership.State::streaming).orElse(false);
+                        inactivePolls = wasStreaming ? inactivePolls + 1 : 0;
                     }
                     Optional<Long> won = Optional.empty();
                     if (lease.isEmpty() || !lease.get().held()) {
