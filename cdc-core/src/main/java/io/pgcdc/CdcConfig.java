@@ -337,15 +337,21 @@ public final class CdcConfig {
     }
 
     /**
-     * Whether this engine runs as one of several replicas (issue 14, work in progress): {@code start()} does not
-     * fail when another replica holds the engine; it waits in {@code STANDBY} and takes over when that one stops or
-     * its lease expires. Needs {@link OffsetStore#jdbc} offsets, which every replica shares.
+     * Whether this engine runs as one of several replicas: {@code start()} does not fail when another replica holds
+     * the engine; it waits in {@code STANDBY} and takes over when that one stops (at once: the stop is announced),
+     * dies (its stream gone on two polls) or stalls past its lease. Needs {@link OffsetStore#jdbc} offsets, which
+     * every replica shares; the lease and its epoch live in the same row, and offsets are stored only under the
+     * current epoch.
      */
     public boolean standby() {
         return standby;
     }
 
-    /** How often a standby checks whether it may take over; by default {@link #DEFAULT_STANDBY_POLL_INTERVAL}. */
+    /**
+     * How often a standby checks whether it may take over; by default {@link #DEFAULT_STANDBY_POLL_INTERVAL}. A
+     * leader that died is replaced after two polls in which its slot was inactive; a graceful stop wakes standbys at
+     * once (PostgreSQL {@code NOTIFY}), with this as the fallback when the offsets connection cannot listen.
+     */
     public Duration standbyPollInterval() {
         return standbyPollInterval;
     }

@@ -184,8 +184,19 @@ public final class CdcEngine implements AutoCloseable {
                 throw new IllegalStateException("start() may be called once, on a NEW engine; this one is " + state);
             }
             if (config.standby()) {
+                Standby waiting = new Standby(config, this::startAsLeader, this::leadershipLost);
+                try {
+                    waiting.check(DebeziumProperties.of(config));
+                } catch (CdcException e) {
+                    fail(e);
+                    throw e;
+                } catch (RuntimeException e) {
+                    CdcException wrapped = new CdcException(FailureReason.INTERNAL, "starting engine '" + config.name() + "' failed: " + e, e);
+                    fail(wrapped);
+                    throw wrapped;
+                }
                 state = State.STANDBY;
-                standby = new Standby(config, this::startAsLeader, this::leadershipLost);
+                standby = waiting;
                 standby.start();
                 LOG.info("engine '{}' stands by as {}: it runs when no other replica does", config.name(), config.replicaName());
                 return;

@@ -1,6 +1,7 @@
 package io.pgcdc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgcdc.testkit.PostgresExtension;
@@ -21,11 +22,11 @@ class StandbyIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     @Test
-    void aStandbyTakesOverWhenTheLeaderClosesAndRepeatsNothing(TestDatabase db) throws Exception {
+    void aStandbyTakesOverAtOnceWhenTheLeaderClosesAndRepeatsNothing(TestDatabase db) throws Exception {
         TestConfigs.createTransactions(db);
         CdcConfig.Builder shared = TestConfigs.transactions(db).name("replicated").standby(true)
                 .offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password()))
-                .standbyPollInterval(Duration.ofMillis(200)).leaseTimeout(Duration.ofSeconds(3));
+                .standbyPollInterval(Duration.ofSeconds(30)).leaseTimeout(Duration.ofSeconds(3));
         RecordingListener first = new RecordingListener();
         RecordingListener second = new RecordingListener();
         try (CdcEngine a = CdcEngine.create(shared.replicaName("replica-a").build(), first);
@@ -46,7 +47,8 @@ class StandbyIT {
             db.execute("INSERT INTO transactions (transaction_id) VALUES ('after-handoff')");
             await().atMost(WAIT).until(() -> second.size() >= 1);
             long handoffMillis = (System.nanoTime() - closedAt) / 1_000_000;
-            System.out.printf("handoff: close() of the leader to the standby's first event: %d ms%n", handoffMillis);
+            System.out.printf("handoff: close() of the leader to the standby's first event: %d ms (poll 30 s)%n", handoffMillis);
+            assertThat(handoffMillis).as("the release wakes the standby: it does not wait for its 30 s poll").isLessThan(15_000L);
             Thread.sleep(500);
             List<String> ids = second.events().stream().map(e -> e.after().getString("transaction_id")).toList();
             assertThat(ids).as("the standby delivers the next change and repeats nothing").containsExactly("after-handoff");
@@ -91,6 +93,26 @@ class StandbyIT {
             db.execute("INSERT INTO transactions (transaction_id) VALUES ('after-takeover')");
             await().atMost(WAIT).until(() -> second.size() >= 1);
             assertThat(second.events().get(0).after().getString("transaction_id")).isEqualTo("after-takeover");
+        }
+    }
+
+    /** A replica that could never take over says why from {@code start()}, instead of standing by in vain. */
+    @Test
+    void aStandbyThatCouldNeverRunFailsAtStartWithTheReason(TestDatabase db) {
+        TestConfigs.createTransactions(db);
+        OffsetStore offsets = OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password());
+        CdcConfig missingTable = TestConfigs.transactions(db).name("never").standby(true).offsetStore(offsets)
+                .tables("public.no_such_table").build();
+        try (CdcEngine engine = CdcEngine.create(missingTable, new RecordingListener())) {
+            assertThatThrownBy(engine::start).isInstanceOf(CdcException.class).hasMessageContaining("no_such_table");
+            assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
+        }
+        CdcConfig badOffsets = TestConfigs.transactions(db).name("never").standby(true)
+                .offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), "wrong-password")).build();
+        try (CdcEngine engine = CdcEngine.create(badOffsets, new RecordingListener())) {
+            assertThatThrownBy(engine::start).isInstanceOf(CdcException.class)
+                    .hasMessageContaining("cannot use its offsets database").hasMessageNotContaining("wrong-password");
+            assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
         }
     }
 }

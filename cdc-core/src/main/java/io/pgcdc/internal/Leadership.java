@@ -35,6 +35,9 @@ public final class Leadership {
             + " ON CONFLICT (engine) DO UPDATE SET offsets = EXCLUDED.offsets, updated_at = now()"
             + " WHERE %s.epoch = EXCLUDED.epoch";
 
+    /** The notification channel a release is announced on, so that standbys wake at once instead of at their next poll. */
+    public static final String CHANNEL = "pgcdc_lease";
+
     /**
      * The lease as the table holds it. {@code streaming}: the holder of {@code epoch} reported its stream up
      * ({@link #markStreaming}); a standby that then finds the slot inactive knows the stream is gone, even when it
@@ -169,14 +172,25 @@ public final class Leadership {
         }
     }
 
-    /** Gives the lease of {@code epoch} up at once (a graceful stop), so that a standby need not wait for it to expire. */
+    /**
+     * Gives the lease of {@code epoch} up at once (a graceful stop), so that a standby need not wait for it to expire,
+     * and wakes the standbys listening on {@link #CHANNEL} (the payload is the engine's name).
+     */
     public void release(Connection c, long epoch) throws SQLException {
+        int released;
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET holder = NULL, lease_until = NULL, streaming = false"
                 + " WHERE engine = ? AND epoch = ? AND holder = ?")) {
             ps.setString(1, engine);
             ps.setLong(2, epoch);
             ps.setString(3, holder);
-            ps.executeUpdate();
+            released = ps.executeUpdate();
+        }
+        if (released == 1) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+                ps.setString(1, CHANNEL);
+                ps.setString(2, engine);
+                ps.execute();
+            }
         }
     }
 

@@ -66,6 +66,24 @@ public final class Preflight {
         new Preflight(config, storedPosition).run();
     }
 
+    /**
+     * The checks a standby can make while another replica streams: the server, the role, the tables and the
+     * publication, not the slot (the leader holds it; it is checked when this replica takes over).
+     *
+     * @throws CdcException naming the first problem found and its fix
+     */
+    public static void checkStandby(CdcConfig config) {
+        Preflight p = new Preflight(config, OptionalLong.empty());
+        try (Connection c = p.connect()) {
+            p.checkWalLevel(c);
+            p.checkRole(c);
+            p.checkTables(c);
+            p.checkPublication(c);
+        } catch (SQLException e) {
+            throw new CdcException(reasonOf(e), "checking PostgreSQL at " + p.where() + " failed: " + e.getMessage(), e);
+        }
+    }
+
     private void run() {
         try (Connection c = connect()) {
             checkWalLevel(c);

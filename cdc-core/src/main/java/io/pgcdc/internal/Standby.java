@@ -6,13 +6,16 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One replica's side of standby mode (issue 14, work in progress): waits until it may run the engine, takes it,
+ * One replica's side of standby mode: waits until it may run the engine, takes it,
  * then renews the lease until it stops or loses it. One thread, {@code pgcdc-<name>-standby}.
  *
  * <p>It takes the engine when the lease is free (released by a graceful stop) or expired, ending a stalled
@@ -59,6 +62,26 @@ public final class Standby {
             }
         }, "pgcdc-" + config.name() + "-lease");
         renewer.setDaemon(true);
+    }
+
+    /**
+     * Checks, before standing by, what can be checked while another replica streams (the server, role, tables,
+     * publication, Debezium's view of the configuration, the offsets database and its table), so that a replica that
+     * could never take over says so from {@code start()} instead of waiting in vain.
+     *
+     * @throws io.pgcdc.CdcException naming the problem and its fix
+     */
+    public void check(java.util.Properties properties) {
+        Preflight.checkStandby(config);
+        ConnectorValidation.check(properties);
+        OffsetStore.JdbcStore store = (OffsetStore.JdbcStore) config.offsetStore();
+        try (Connection c = JdbcOffsetStore.connect(store)) {
+            c.setAutoCommit(true);
+            leadership.prepare(c);
+        } catch (SQLException e) {
+            throw new io.pgcdc.CdcException(Preflight.reasonOf(e), "engine '" + config.name() + "' cannot use its offsets database ("
+                    + store + ") to stand by: " + e.getMessage(), e);
+        }
     }
 
     /** Starts waiting for the engine. */
@@ -156,6 +179,7 @@ public final class Standby {
                  Connection captured = Preflight.openConnection(config)) {
                 offsets.setAutoCommit(true);
                 leadership.prepare(offsets);
+                PGConnection listening = listen(offsets);
                 while (!stopping) {
                     Optional<Leadership.State> lease = leadership.read(offsets);
                     Slot slot = slot(captured);
@@ -171,11 +195,16 @@ public final class Standby {
                     }
                     Optional<Long> won = Optional.empty();
                     if (lease.isEmpty() || !lease.get().held()) {
+                        if (slot.active && lease.isPresent() && lease.get().holder() == null) {
+                            // Released by a graceful stop: that walsender is ending by itself.
+                            awaitInactive(captured, config.standbyPollInterval().toNanos());
+                            slot = slot(captured);
+                        }
                         if (slot.active && slot.pid > 0) {
                             LOG.warn("engine '{}': the lease of {} expired while its stream runs; ending that stream (pid {})", config.name(),
                                     lease.map(Leadership.State::holder).orElse("?"), slot.pid);
                             terminate(captured, slot.pid);
-                            awaitInactive(captured);
+                            awaitInactive(captured, config.leaseTimeout().toNanos());
                         }
                         won = lease.isEmpty() ? leadership.tryAcquire(offsets) : leadership.takeOver(offsets, lease.get().epoch());
                     } else if (inactivePolls >= 2) {
@@ -187,16 +216,70 @@ public final class Standby {
                         epoch = won.get();
                         JdbcOffsetStore.lead(config.name(), new JdbcOffsetStore.Lease(leadership, epoch));
                         LOG.info("engine '{}': {} leads, epoch {}", config.name(), config.replicaName(), epoch);
+                        unlisten(listening, offsets);
                         return true;
                     }
-                    Thread.sleep(config.standbyPollInterval().toMillis());
+                    awaitPoll(listening);
                 }
+                unlisten(listening, offsets);
             } catch (SQLException | RuntimeException e) {
                 LOG.warn("engine '{}' (standby): {}; trying again", config.name(), e.getMessage());
                 Thread.sleep(config.standbyPollInterval().toMillis());
             }
         }
         return false;
+    }
+
+    /**
+     * Listens for releases ({@link Leadership#CHANNEL}) on the offsets connection, so that a graceful stop is taken
+     * over at once; {@code null} when that connection is not PostgreSQL's own (then the standby only polls).
+     */
+    private PGConnection listen(Connection offsets) {
+        try {
+            PGConnection pg = offsets.unwrap(PGConnection.class);
+            try (Statement s = offsets.createStatement()) {
+                s.execute("LISTEN " + Leadership.CHANNEL);
+            }
+            return pg;
+        } catch (SQLException e) {
+            LOG.debug("engine '{}' (standby): not listening for releases ({}); polling only", config.name(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** A pooled connection goes back without the subscription. */
+    private static void unlisten(PGConnection listening, Connection offsets) {
+        if (listening != null) {
+            try (Statement s = offsets.createStatement()) {
+                s.execute("UNLISTEN " + Leadership.CHANNEL);
+            } catch (SQLException e) {
+                // The connection is closed next anyway.
+            }
+        }
+    }
+
+    /** Waits one poll interval, or less when a release is announced. */
+    private void awaitPoll(PGConnection listening) throws SQLException, InterruptedException {
+        long millis = config.standbyPollInterval().toMillis();
+        if (listening == null) {
+            Thread.sleep(millis);
+            return;
+        }
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        for (long left = millis; left > 0 && !stopping; left = (deadline - System.nanoTime()) / 1_000_000) {
+            // At most 200 ms per wait, so that stop() is heard soon.
+            PGNotification[] notes = listening.getNotifications((int) Math.min(left, 200));
+            if (notes != null) {
+                for (PGNotification n : notes) {
+                    if (config.name().equals(n.getParameter())) {
+                        return;
+                    }
+                }
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
     }
 
     /** Renews every third of the lease until stopped or lost. */
@@ -258,9 +341,9 @@ public final class Standby {
         }
     }
 
-    /** Waits (up to the lease timeout) until the ended walsender has let the slot go. */
-    private void awaitInactive(Connection c) throws SQLException, InterruptedException {
-        long deadline = System.nanoTime() + config.leaseTimeout().toNanos();
+    /** Waits (up to {@code nanos}) until an ending walsender has let the slot go. */
+    private void awaitInactive(Connection c, long nanos) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + nanos;
         while (slot(c).active && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }

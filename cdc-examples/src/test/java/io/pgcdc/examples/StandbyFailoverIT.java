@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Three replicas of one engine ({@code Tail --standby} in child JVMs, offsets in the captured database) while the
- * generator writes: the leader is killed with -9 over and over, a new replica joins after each kill, and the union
- * of everything printed must hold every committed change (issue 14, work in progress).
+ * Replicas of one engine ({@code Tail --standby} in child JVMs, offsets in the captured database): the leader killed
+ * with -9 twenty times while the generator writes (the union of everything printed holds every committed change; each
+ * takeover within 5 s), frozen with SIGSTOP past its lease (replaced; after SIGCONT it fails and prints nothing more),
+ * and stopped gracefully (the next change from a standby within one poll plus a second, nothing repeated).
  */
 @ExtendWith(PostgresExtension.class)
 class StandbyFailoverIT {
@@ -209,7 +210,7 @@ class StandbyFailoverIT {
             assertThat(printed).as("the new leader prints the new changes and repeats none of the old leader's")
                     .containsExactlyInAnyOrderElementsOf(after.ids(ChangeKind.INSERT).stream().map(id -> "c:" + id).toList());
             assertThat(before.ids(ChangeKind.INSERT)).hasSize(50);
-            assertThat(handoverMillis).as("one poll (1 s) plus 1 s, and the engine's start").isLessThanOrEqualTo(2_000L + 2_500L);
+            assertThat(handoverMillis).as("one poll (1 s) plus 1 s").isLessThanOrEqualTo(2_000L);
         } finally {
             first.process().destroyForcibly();
             if (second != null) {
