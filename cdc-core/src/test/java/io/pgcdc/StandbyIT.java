@@ -115,4 +115,48 @@ class StandbyIT {
             assertThat(engine.state()).isEqualTo(CdcEngine.State.FAILED);
         }
     }
+
+    /**
+     * A leader's process that dies (kill -9) takes its session in the captured database with it: a standby that finds
+     * the slot inactive and that session gone takes over at its next poll, even from a leader that never streamed
+     * (killed while starting); while the session lives, the leader keeps the engine.
+     */
+    @Test
+    void aStandbyReplacesALeaderWhoseSessionIsGoneAtItsNextPoll(TestDatabase db) throws Exception {
+        TestConfigs.createTransactions(db);
+        CdcConfig.Builder shared = TestConfigs.transactions(db).name("present").standby(true)
+                .offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password()))
+                .standbyPollInterval(Duration.ofMillis(500)).leaseTimeout(Duration.ofSeconds(60));
+        try (CdcEngine a = CdcEngine.create(shared.replicaName("replica-a").build(), new RecordingListener())) {
+            a.start();
+            await().atMost(WAIT).until(() -> a.state() == CdcEngine.State.RUNNING);
+            assertThat(db.queryLong("SELECT count(*) FROM pgcdc_offsets o JOIN pg_stat_activity a ON a.pid = o.presence_pid"
+                    + " AND a.backend_start = o.presence_start WHERE o.engine = 'present' AND o.holder = 'replica-a'"))
+                    .as("the leader's session is recorded with its lease").isEqualTo(1);
+        }
+        // A leader still starting (no stream recorded), holding a one-minute lease, its session open.
+        try (java.sql.Connection ghost = db.connect()) {
+            db.execute("UPDATE pgcdc_offsets SET epoch = epoch + 1, holder = 'starting', lease_until = now() + interval '60 seconds',"
+                    + " streaming = false WHERE engine = 'present'");
+            try (java.sql.PreparedStatement ps = ghost.prepareStatement("UPDATE pgcdc_offsets SET presence_pid = pg_backend_pid(),"
+                    + " presence_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()) WHERE engine = 'present'")) {
+                ps.executeUpdate();
+            }
+            RecordingListener second = new RecordingListener();
+            try (CdcEngine b = CdcEngine.create(shared.replicaName("replica-b").build(), second)) {
+                b.start();
+                Thread.sleep(2_500);
+                assertThat(b.state()).as("five polls: the slot is inactive but the leader's session lives").isEqualTo(CdcEngine.State.STANDBY);
+
+                long diedAt = System.nanoTime();
+                ghost.close();
+                await().atMost(Duration.ofSeconds(20)).until(() -> b.state() == CdcEngine.State.RUNNING);
+                System.out.printf("takeover from a leader whose session ended (lease 60 s, poll 500 ms): %d ms%n",
+                        (System.nanoTime() - diedAt) / 1_000_000);
+                db.execute("INSERT INTO transactions (transaction_id) VALUES ('after-takeover')");
+                await().atMost(WAIT).until(() -> second.size() >= 1);
+                assertThat(second.events().get(0).after().getString("transaction_id")).isEqualTo("after-takeover");
+            }
+        }
+    }
 }

@@ -41,14 +41,23 @@ public final class Leadership {
     /**
      * The lease as the table holds it. {@code streaming}: the holder of {@code epoch} reported its stream up
      * ({@link #markStreaming}); a standby that then finds the slot inactive knows the stream is gone, even when it
-     * never saw it running itself (a leader killed less than a poll after it began streaming).
+     * never saw it running itself (a leader killed less than a poll after it began streaming). {@code presence}: the
+     * holder's session in the captured database ({@link #recordPresence}), or {@code null}.
      */
-    public record State(long epoch, String holder, Instant leaseUntil, Instant now, boolean streaming) {
+    public record State(long epoch, String holder, Instant leaseUntil, Instant now, boolean streaming, Session presence) {
 
         /** Whether a holder's lease is in force at the database's {@code now}. */
         public boolean held() {
             return holder != null && leaseUntil != null && leaseUntil.isAfter(now);
         }
+    }
+
+    /**
+     * A database session: backend pid and start time (the pair, so that a pid reused by another backend is not taken
+     * for the leader's). A leader keeps one open in the captured database for as long as it leads; when it is gone
+     * from {@code pg_stat_activity}, so is the leader's process (or at least its connection to the database).
+     */
+    public record Session(int pid, Instant started) {
     }
 
     private final String table;
@@ -83,19 +92,21 @@ public final class Leadership {
                     + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
             s.execute("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0,"
                     + " ADD COLUMN IF NOT EXISTS holder text, ADD COLUMN IF NOT EXISTS lease_until timestamptz,"
-                    + " ADD COLUMN IF NOT EXISTS streaming boolean NOT NULL DEFAULT false");
+                    + " ADD COLUMN IF NOT EXISTS streaming boolean NOT NULL DEFAULT false,"
+                    + " ADD COLUMN IF NOT EXISTS presence_pid integer, ADD COLUMN IF NOT EXISTS presence_start timestamptz");
         }
     }
 
     /** The row's lease, or empty when the engine has no row yet. */
     public Optional<State> read(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT epoch, holder, lease_until, now(), streaming FROM " + table + " WHERE engine = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT epoch, holder, lease_until, now(), streaming, presence_pid, presence_start FROM " + table + " WHERE engine = ?")) {
             ps.setString(1, engine);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(new State(rs.getLong(1), rs.getString(2), instant(rs, 3), instant(rs, 4), rs.getBoolean(5)));
+                return Optional.of(new State(rs.getLong(1), rs.getString(2), instant(rs, 3), instant(rs, 4), rs.getBoolean(5),
+                        rs.getObject(6) == null ? null : new Session(rs.getInt(6), instant(rs, 7))));
             }
         }
     }
@@ -114,8 +125,8 @@ public final class Leadership {
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
-                + " lease_until = now() + ? * interval '1 millisecond', streaming = false"
-                + " WHERE engine = ? AND (holder IS NULL OR lease_until IS NULL OR lease_until <= now()) RETURNING epoch")) {
+                + " lease_until = now() + ? * interval '1 millisecond', streaming = false,"
+                + " presence_pid = NULL, presence_start = NULL WHERE engine = ? AND (holder IS NULL OR lease_until IS NULL OR lease_until <= now()) RETURNING epoch")) {
             ps.setString(1, holder);
             ps.setLong(2, leaseTimeout.toMillis());
             ps.setString(3, engine);
@@ -134,7 +145,8 @@ public final class Leadership {
      */
     public Optional<Long> takeOver(Connection c, long seenEpoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
-                + " lease_until = now() + ? * interval '1 millisecond', streaming = false WHERE engine = ? AND epoch = ? RETURNING epoch")) {
+                + " lease_until = now() + ? * interval '1 millisecond', streaming = false,"
+                + " presence_pid = NULL, presence_start = NULL WHERE engine = ? AND epoch = ? RETURNING epoch")) {
             ps.setString(1, holder);
             ps.setLong(2, leaseTimeout.toMillis());
             ps.setString(3, engine);
@@ -173,12 +185,57 @@ public final class Leadership {
     }
 
     /**
+     * Records the session the leader of {@code epoch} keeps open in the captured database while it leads, so that a
+     * standby that finds the slot inactive and that session gone knows the leader died, and takes over at once.
+     *
+     * @return {@code false} when the epoch moved on
+     */
+    public boolean recordPresence(Connection c, long epoch, Session presence) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET presence_pid = ?, presence_start = ?"
+                + " WHERE engine = ? AND epoch = ? AND holder = ?")) {
+            ps.setInt(1, presence.pid());
+            ps.setObject(2, presence.started() == null ? null : java.time.OffsetDateTime.ofInstant(presence.started(), java.time.ZoneOffset.UTC));
+            ps.setString(3, engine);
+            ps.setLong(4, epoch);
+            ps.setString(5, holder);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** The session {@code c} is, as {@link #recordPresence} stores it. */
+    public static Session session(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()")) {
+            rs.next();
+            return new Session(rs.getInt(1), instant(rs, 2));
+        }
+    }
+
+    /** Whether {@code session} is still connected to the database {@code c} is connected to. */
+    public static boolean alive(Connection c, Session session) throws SQLException {
+        // backend_start is null for another role's sessions without pg_read_all_stats: then the pid alone decides.
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?"
+                + " AND (backend_start IS NULL OR ?::timestamptz IS NULL OR backend_start = ?::timestamptz)")) {
+            java.time.OffsetDateTime started = session.started() == null ? null
+                    : java.time.OffsetDateTime.ofInstant(session.started(), java.time.ZoneOffset.UTC);
+            ps.setInt(1, session.pid());
+            ps.setObject(2, started);
+            ps.setObject(3, started);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
+        }
+    }
+
+    /**
      * Gives the lease of {@code epoch} up at once (a graceful stop), so that a standby need not wait for it to expire,
      * and wakes the standbys listening on {@link #CHANNEL} (the payload is the engine's name).
      */
     public void release(Connection c, long epoch) throws SQLException {
         int released;
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET holder = NULL, lease_until = NULL, streaming = false"
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET holder = NULL, lease_until = NULL, streaming = false,"
+                + " presence_pid = NULL, presence_start = NULL"
                 + " WHERE engine = ? AND epoch = ? AND holder = ?")) {
             ps.setString(1, engine);
             ps.setLong(2, epoch);

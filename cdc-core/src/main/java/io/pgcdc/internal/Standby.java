@@ -18,12 +18,13 @@ import org.slf4j.LoggerFactory;
  * One replica's side of standby mode: waits until it may run the engine, takes it,
  * then renews the lease until it stops or loses it. One thread, {@code pgcdc-<name>-standby}.
  *
- * <p>It takes the engine when the lease is free (released by a graceful stop) or expired, ending a stalled
- * leader's walsender first; and when the lease still runs but the slot, seen active under that lease, was inactive
- * on two polls in a row (the leader died: its walsender ended with its connection). "Under that lease": seen by this
- * standby, or recorded by the leader once its stream was up ({@link #markStreaming}). A leader still starting has not
- * streamed yet, and keeps the engine until its lease expires. Every takeover increments the epoch, and the offset store
- * writes only under the current one ({@link JdbcOffsetStore#lead}).
+ * <p>It takes the engine when the lease is free (released by a graceful stop, announced with {@code NOTIFY} so
+ * that standbys wake at once) or expired, ending a stalled leader's walsender first; and while the lease still runs,
+ * when the slot is inactive and either the leader's session in the captured database is gone (its process died: at
+ * the next poll) or its stream, seen active under that lease by this standby or recorded by the leader
+ * ({@link #markStreaming}), was inactive on two polls in a row. A leader still starting whose process lives has not
+ * streamed yet, and keeps the engine until its lease expires. Every takeover increments the epoch, and the offset
+ * store writes only under the current one ({@link JdbcOffsetStore#lead}).
  */
 public final class Standby {
 
@@ -37,6 +38,8 @@ public final class Standby {
     private final Thread renewer;
     private volatile boolean stopping;
     private volatile long epoch = -1;
+    /** While this replica leads: its session in the captured database, whose presence tells the standbys it lives. */
+    private volatile Connection presence;
     /** The epoch whose stream this replica recorded as up ({@link #markStreaming}). */
     private volatile long markedStreaming = -1;
     /** {@code System.nanoTime()} of the last renewal the database accepted (it keeps running through a SIGSTOP). */
@@ -145,6 +148,8 @@ public final class Standby {
         long held = epoch;
         epoch = -1;
         JdbcOffsetStore.unlead(config.name());
+        closeQuietly(presence);
+        presence = null;
         if (held >= 0) {
             try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
                 c.setAutoCommit(true);
@@ -175,8 +180,9 @@ public final class Standby {
         // has not lost its stream, so only a stream seen running and then gone counts.
         long streamingEpoch = -1;
         while (!stopping) {
-            try (Connection offsets = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore());
-                 Connection captured = Preflight.openConnection(config)) {
+            Connection captured = null;
+            try (Connection offsets = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
+                captured = Preflight.openConnection(config);
                 offsets.setAutoCommit(true);
                 leadership.prepare(offsets);
                 PGConnection listening = listen(offsets);
@@ -207,6 +213,11 @@ public final class Standby {
                             awaitInactive(captured, config.leaseTimeout().toNanos());
                         }
                         won = lease.isEmpty() ? leadership.tryAcquire(offsets) : leadership.takeOver(offsets, lease.get().epoch());
+                    } else if (!slot.active && lease.get().presence() != null && !Leadership.alive(captured, lease.get().presence())) {
+                        // Its stream and its session are both gone: the leader's process died (kill -9, a crash).
+                        LOG.warn("engine '{}': {} holds the lease but its stream and its session are gone; taking over", config.name(),
+                                lease.get().holder());
+                        won = leadership.takeOver(offsets, lease.get().epoch());
                     } else if (inactivePolls >= 2) {
                         LOG.warn("engine '{}': {} holds the lease but its stream is gone; taking over", config.name(), lease.get().holder());
                         won = leadership.takeOver(offsets, lease.get().epoch());
@@ -217,6 +228,10 @@ public final class Standby {
                         JdbcOffsetStore.lead(config.name(), new JdbcOffsetStore.Lease(leadership, epoch));
                         LOG.info("engine '{}': {} leads, epoch {}", config.name(), config.replicaName(), epoch);
                         unlisten(listening, offsets);
+                        // This replica's presence for the others: kept open while it leads.
+                        leadership.recordPresence(offsets, epoch, Leadership.session(captured));
+                        presence = captured;
+                        captured = null;
                         return true;
                     }
                     awaitPoll(listening);
@@ -225,9 +240,21 @@ public final class Standby {
             } catch (SQLException | RuntimeException e) {
                 LOG.warn("engine '{}' (standby): {}; trying again", config.name(), e.getMessage());
                 Thread.sleep(config.standbyPollInterval().toMillis());
+            } finally {
+                closeQuietly(captured);
             }
         }
         return false;
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // Closing: nothing to do.
+            }
+        }
     }
 
     /**
@@ -326,6 +353,8 @@ public final class Standby {
     private void lost(String why) {
         epoch = -1;
         JdbcOffsetStore.unlead(config.name());
+        closeQuietly(presence);
+        presence = null;
         onLost.accept(why);
     }
 
