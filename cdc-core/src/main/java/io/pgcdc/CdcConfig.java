@@ -52,7 +52,7 @@ public final class CdcConfig {
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
 
     /** How often a standby checks whether it may take over, unless {@link Builder#standbyPollInterval} says otherwise. */
-    public static final Duration DEFAULT_STANDBY_POLL_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_STANDBY_POLL_INTERVAL = Duration.ofMillis(500);
     /** How long a leader's lease lasts without renewal, unless {@link Builder#leaseTimeout} says otherwise. */
     public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -339,7 +339,7 @@ public final class CdcConfig {
     /**
      * Whether this engine runs as one of several replicas: {@code start()} does not fail when another replica holds
      * the engine; it waits in {@code STANDBY} and takes over when that one stops (at once: the stop is announced),
-     * dies (its stream gone on two polls) or stalls past its lease. Needs {@link OffsetStore#jdbc} offsets, which
+     * dies (at its next poll) or stalls past its lease. Needs {@link OffsetStore#jdbc} offsets, which
      * every replica shares; the lease and its epoch live in the same row, and offsets are stored only under the
      * current epoch.
      */
@@ -349,8 +349,9 @@ public final class CdcConfig {
 
     /**
      * How often a standby checks whether it may take over; by default {@link #DEFAULT_STANDBY_POLL_INTERVAL}. A
-     * leader that died is replaced after two polls in which its slot was inactive; a graceful stop wakes standbys at
-     * once (PostgreSQL {@code NOTIFY}), with this as the fallback when the offsets connection cannot listen.
+     * leader whose process died (its stream and its session gone) is replaced at the next poll; a graceful stop
+     * wakes standbys at once (PostgreSQL {@code NOTIFY}), with the poll as the fallback when the offsets connection
+     * cannot listen. Each poll is two small queries per standby.
      */
     public Duration standbyPollInterval() {
         return standbyPollInterval;

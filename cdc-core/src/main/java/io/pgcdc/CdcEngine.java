@@ -243,7 +243,10 @@ public final class CdcEngine implements AutoCloseable {
             storedPosition = OffsetChecks.prepare(config);
             Preflight.check(config, storedPosition);
             // After the server checks: Debezium's own check logs a stack trace for an unreachable server or a wrong password.
-            ConnectorValidation.check(properties);
+            // A standby made it before standing by (Standby.check); a takeover does not spend its time on it again.
+            if (standby == null) {
+                ConnectorValidation.check(properties);
+            }
         } catch (CdcException e) {
             fail(e);
             throw e;

@@ -84,8 +84,20 @@ public final class Leadership {
         this.leaseTimeout = leaseTimeout;
     }
 
-    /** Creates the table when missing, and adds the lease columns to a table an older version created. */
+    /**
+     * Creates the table when missing, and adds the lease columns to a table an older version created. Changes
+     * nothing when the table is up to date: an {@code ALTER TABLE} would lock it against the leader's offset writes.
+     */
     public void prepare(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(?)"
+                + " AND attname = 'presence_start' AND NOT attisdropped")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getLong(1) == 1) {
+                    return;
+                }
+            }
+        }
         try (Statement s = c.createStatement()) {
             // The table name matched TABLE_NAME: it cannot carry SQL.
             s.execute("CREATE TABLE IF NOT EXISTS " + table

@@ -22,13 +22,19 @@ import org.slf4j.LoggerFactory;
  * that standbys wake at once) or expired, ending a stalled leader's walsender first; and while the lease still runs,
  * when the slot is inactive and either the leader's session in the captured database is gone (its process died: at
  * the next poll) or its stream, seen active under that lease by this standby or recorded by the leader
- * ({@link #markStreaming}), was inactive on two polls in a row. A leader still starting whose process lives has not
+ * ({@link #markStreaming}), was seen inactive on two polls in a row at least two seconds apart. A leader still starting whose process lives has not
  * streamed yet, and keeps the engine until its lease expires. Every takeover increments the epoch, and the offset
  * store writes only under the current one ({@link JdbcOffsetStore#lead}).
  */
 public final class Standby {
 
     private static final Logger LOG = LoggerFactory.getLogger(Standby.class);
+
+    /**
+     * How long a leader's stream must have been seen gone, while its process lives, before a standby takes over: longer
+     * than the leader's own reconnect (Debezium restarts its task after 1 s), so that a blip does not cost it the engine.
+     */
+    private static final long STREAM_GONE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
     private final CdcConfig config;
     private final Leadership leadership;
@@ -176,6 +182,7 @@ public final class Standby {
     /** Polls until this replica holds the lease; false when stopped first. */
     private boolean acquire() throws InterruptedException {
         int inactivePolls = 0;
+        long inactiveSince = 0;
         // The epoch under which the slot was last seen active: a leader still starting (no slot, or not streaming yet)
         // has not lost its stream, so only a stream seen running and then gone counts.
         long streamingEpoch = -1;
@@ -198,6 +205,9 @@ public final class Standby {
                         // a poll after it began streaming leaves no standby that saw it).
                         boolean wasStreaming = streamingEpoch == leaseEpoch || lease.map(Leadership.State::streaming).orElse(false);
                         inactivePolls = wasStreaming ? inactivePolls + 1 : 0;
+                        if (inactivePolls == 1) {
+                            inactiveSince = System.nanoTime();
+                        }
                     }
                     Optional<Long> won = Optional.empty();
                     if (lease.isEmpty() || !lease.get().held()) {
@@ -218,7 +228,7 @@ public final class Standby {
                         LOG.warn("engine '{}': {} holds the lease but its stream and its session are gone; taking over", config.name(),
                                 lease.get().holder());
                         won = leadership.takeOver(offsets, lease.get().epoch());
-                    } else if (inactivePolls >= 2) {
+                    } else if (inactivePolls >= 2 && System.nanoTime() - inactiveSince >= STREAM_GONE_NANOS) {
                         LOG.warn("engine '{}': {} holds the lease but its stream is gone; taking over", config.name(), lease.get().holder());
                         won = leadership.takeOver(offsets, lease.get().epoch());
                     }

@@ -60,6 +60,11 @@ class StandbyFailoverIT {
         try {
             // Streaming, not only leading: changes written before the slot exists are not this test's (snapshot none).
             waitFor(() -> leader(db) != null && slotActive(db), Duration.ofSeconds(60));
+            for (int j = 0; j < replicas.size(); j++) {
+                ChildJvm r = replicas.get(j);
+                String standsBy = "stands by as " + names.get(j);
+                waitFor(() -> r.errLinesSoFar().stream().anyMatch(l -> l.contains(standsBy)), Duration.ofSeconds(60));
+            }
             writing = CompletableFuture.supplyAsync(() -> writer.run(
                     Workload.builder().mix(70, 20, 10).rate(1_000).rowsPerTransaction(10).seed(42).build()));
             for (int k = 0; k < kills; k++) {
@@ -82,7 +87,11 @@ class StandbyFailoverIT {
                 waitFor(() -> before.entrySet().stream().anyMatch(e -> replicas.get(e.getKey()).linesSoFar().size() > e.getValue()),
                         Duration.ofSeconds(60));
                 takeovers.add((System.nanoTime() - killedAt) / 1_000_000);
-                replicas.add(start(db, env, "r" + next));
+                // Three engines again: the replacement stands by (its JVM up, its checks made) before the next kill.
+                ChildJvm joined = start(db, env, "r" + next);
+                String standsBy = "stands by as r" + next;
+                waitFor(() -> joined.errLinesSoFar().stream().anyMatch(l -> l.contains(standsBy)), Duration.ofSeconds(60));
+                replicas.add(joined);
                 names.add("r" + next);
                 next++;
             }
@@ -115,9 +124,13 @@ class StandbyFailoverIT {
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             // The assertions below name what is missing.
         }
-        for (ChildJvm r : replicas) {
+        StringBuilder finalLogs = new StringBuilder();
+        for (int j = 0; j < replicas.size(); j++) {
+            ChildJvm r = replicas.get(j);
             if (r != null) {
-                outputs.add(r.terminate(Duration.ofSeconds(60)).lines());
+                ChildJvm.Result result = r.terminate(Duration.ofSeconds(60));
+                outputs.add(result.lines());
+                finalLogs.append("replica ").append(names.get(j)).append(" (exit ").append(result.exit()).append("):\n").append(result.err());
             }
         }
         List<Long> sorted = new ArrayList<>(takeovers);
@@ -127,6 +140,12 @@ class StandbyFailoverIT {
         System.out.printf("standby failover: %d kill -9, %d inserts and deletes checked, lost %d; takeover (kill to the new leader's"
                 + " first event) p50 %d ms, max %d ms: %s%n", kills, expected.size(), lost.size(), sorted.get(sorted.size() / 2),
                 sorted.get(sorted.size() - 1), takeovers);
+        if (!lost.isEmpty()) {
+            // Where the lost changes sit among the inserts written (in commit order), and what the last replicas said.
+            List<String> inserts = written.ids(ChangeKind.INSERT);
+            List<Integer> positions = lost.stream().filter(l -> l.startsWith("c:")).map(l -> inserts.indexOf(l.substring(2))).sorted().toList();
+            System.out.printf("lost inserts at positions %s of %d written; lease: %s%n%s%n", positions, inserts.size(), leaseRow(db), finalLogs);
+        }
         assertThat(lost).as("lost, first: %s", lost.stream().limit(10).toList()).isEmpty();
         assertThat(sorted.get(sorted.size() - 1)).as("slowest takeover, ms").isLessThanOrEqualTo(5_000L);
     }
@@ -186,13 +205,15 @@ class StandbyFailoverIT {
             Schema.apply(c);
         }
         Map<String, String> env = Map.of("PGPASSWORD", db.password());
-        ChildJvm first = start(db, env, "r0");
+        // A 1 s poll, so that the bar is the "one poll interval plus 1 s"; the release wakes the standby anyway.
+        String[] poll = {"--standby-poll", "PT1S"};
+        ChildJvm first = start(db, env, "r0", poll);
         ChildJvm second = null;
         try {
             waitFor(() -> "r0".equals(leader(db)) && slotActive(db), Duration.ofSeconds(60));
-            second = start(db, env, "r1");
+            second = start(db, env, "r1", poll);
             ChildJvm standby = second;
-            Thread.sleep(2_000);
+            waitFor(() -> standby.errLinesSoFar().stream().anyMatch(l -> l.contains("stands by as r1")), Duration.ofSeconds(60));
             TransactionGenerator writer = TransactionGenerator.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password()).build();
             GeneratorReport before = writer.run(Workload.builder().mix(100, 0, 0).count(50).rowsPerTransaction(10).seed(1).build());
             waitFor(() -> first.linesSoFar().size() >= 50, Duration.ofSeconds(60));
@@ -234,6 +255,16 @@ class StandbyFailoverIT {
                 "--replica", name));
         args.addAll(List.of(more));
         return ChildJvm.start(Tail.class, env, args.toArray(String[]::new));
+    }
+
+    private static String leaseRow(TestDatabase db) {
+        try (Connection c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery(
+                "SELECT epoch, holder, lease_until, streaming, presence_pid, now() FROM pgcdc_offsets WHERE engine = 'ha'")) {
+            return rs.next() ? "epoch " + rs.getLong(1) + ", holder " + rs.getString(2) + ", until " + rs.getString(3) + ", streaming "
+                    + rs.getBoolean(4) + ", presence " + rs.getString(5) + ", now " + rs.getString(6) : "no row";
+        } catch (java.sql.SQLException e) {
+            return e.getMessage();
+        }
     }
 
     /** The replica holding the lease now, or null. */

@@ -32,12 +32,13 @@ public final class ChildJvm {
     private final Process process;
     private final List<String> outLines = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Void> out;
-    private final CompletableFuture<byte[]> err;
+    private final List<String> errLines = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<Void> err;
 
     private ChildJvm(Process process) {
         this.process = process;
         this.out = CompletableFuture.runAsync(() -> readLines(process.getInputStream(), outLines));
-        this.err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+        this.err = CompletableFuture.runAsync(() -> readLines(process.getErrorStream(), errLines));
     }
 
     /**
@@ -73,7 +74,9 @@ public final class ChildJvm {
 
     /** Kills the child at once, as {@code kill -9} does, and returns what it printed until then. */
     public Result kill() throws InterruptedException {
-        process.destroyForcibly();
+        // Through the process handle: Process.destroyForcibly() also closes this side's pipes at once, and whatever
+        // the child wrote that was not read yet (its last lines) would be lost.
+        process.toHandle().destroyForcibly();
         process.waitFor();
         return result();
     }
@@ -83,9 +86,15 @@ public final class ChildJvm {
         return List.copyOf(outLines);
     }
 
+    /** Standard error lines printed so far (its logs), while the child runs. */
+    public List<String> errLinesSoFar() {
+        return List.copyOf(errLines);
+    }
+
     /** Asks the child to stop as Ctrl-C or {@code kill} would (its shutdown hooks run), and waits. */
     public Result terminate(Duration timeout) throws InterruptedException {
-        process.destroy();
+        // Through the process handle, so that its last lines are still read (Process.destroy() closes the pipes).
+        process.toHandle().destroy();
         return await(timeout);
     }
 
@@ -98,7 +107,10 @@ public final class ChildJvm {
         out.join();
         StringBuilder text = new StringBuilder();
         outLines.forEach(l -> text.append(l).append('\n'));
-        return new Result(process.exitValue(), text.toString(), new String(err.join(), StandardCharsets.UTF_8));
+        err.join();
+        StringBuilder errText = new StringBuilder();
+        errLines.forEach(l -> errText.append(l).append('\n'));
+        return new Result(process.exitValue(), text.toString(), errText.toString());
     }
 
     private static void readLines(InputStream in, List<String> lines) {
@@ -110,20 +122,5 @@ public final class ChildJvm {
         } catch (IOException endOfChild) {
             // Stream closed with the child: the lines read are all there are.
         }
-    }
-
-    /** Reads to the end; the JDK may close a dead child's stream under a reader, which ends it the same way. */
-    private static byte[] readAll(InputStream in) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        try {
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                bytes.write(buffer, 0, n);
-            }
-        } catch (IOException endOfChild) {
-            // Stream closed with the child: what was read is all there is.
-        }
-        return bytes.toByteArray();
     }
 }
