@@ -185,16 +185,7 @@ public final class CdcEngine implements AutoCloseable {
             }
             if (config.standby()) {
                 Standby waiting = new Standby(config, this::startAsLeader, this::leadershipLost);
-                try {
-                    waiting.check(DebeziumProperties.of(config));
-                } catch (CdcException e) {
-                    fail(e);
-                    throw e;
-                } catch (RuntimeException e) {
-                    CdcException wrapped = new CdcException(FailureReason.INTERNAL, "starting engine '" + config.name() + "' failed: " + e, e);
-                    fail(wrapped);
-                    throw wrapped;
-                }
+                checking(() -> waiting.check(DebeziumProperties.of(config)));
                 state = State.STANDBY;
                 standby = waiting;
                 standby.start();
@@ -204,6 +195,20 @@ public final class CdcEngine implements AutoCloseable {
             state = State.STARTING;
         }
         startNow();
+    }
+
+    /** Runs start-up checks: a failure fails the engine and is thrown, as a {@link CdcException} saying what is wrong. */
+    private void checking(Runnable checks) {
+        try {
+            checks.run();
+        } catch (CdcException e) {
+            fail(e);
+            throw e;
+        } catch (RuntimeException e) {
+            CdcException wrapped = new CdcException(FailureReason.INTERNAL, "starting engine '" + config.name() + "' failed: " + e, e);
+            fail(wrapped);
+            throw wrapped;
+        }
     }
 
     /** On the standby thread, once this replica holds the lease: the start a replica without standby makes at once. */
@@ -238,23 +243,17 @@ public final class CdcEngine implements AutoCloseable {
 
     private void startNow() {
         Properties properties = DebeziumProperties.of(config);
-        java.util.OptionalLong storedPosition;
-        try {
-            storedPosition = OffsetChecks.prepare(config);
-            Preflight.check(config, storedPosition);
+        java.util.OptionalLong[] stored = new java.util.OptionalLong[1];
+        checking(() -> {
+            stored[0] = OffsetChecks.prepare(config);
+            Preflight.check(config, stored[0]);
             // After the server checks: Debezium's own check logs a stack trace for an unreachable server or a wrong password.
             // A standby made it before standing by (Standby.check); a takeover does not spend its time on it again.
             if (standby == null) {
                 ConnectorValidation.check(properties);
             }
-        } catch (CdcException e) {
-            fail(e);
-            throw e;
-        } catch (RuntimeException e) {
-            CdcException wrapped = new CdcException(FailureReason.INTERNAL, "starting engine '" + config.name() + "' failed: " + e, e);
-            fail(wrapped);
-            throw wrapped;
-        }
+        });
+        java.util.OptionalLong storedPosition = stored[0];
         // The engine reads snapshots itself (EngineSnapshot); Debezium only streams, from the stored offsets.
         properties.setProperty("snapshot.mode", SnapshotMode.NONE.debeziumName());
         String placeholder = properties.getProperty("unavailable.value.placeholder", DebeziumProperties.DEFAULT_UNAVAILABLE_PLACEHOLDER);

@@ -24,9 +24,7 @@ class StandbyIT {
     @Test
     void aStandbyTakesOverAtOnceWhenTheLeaderClosesAndRepeatsNothing(TestDatabase db) throws Exception {
         TestConfigs.createTransactions(db);
-        CdcConfig.Builder shared = TestConfigs.transactions(db).name("replicated").standby(true)
-                .offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password()))
-                .standbyPollInterval(Duration.ofSeconds(30)).leaseTimeout(Duration.ofSeconds(3));
+        CdcConfig.Builder shared = replicas(db, "replicated", Duration.ofSeconds(30), Duration.ofSeconds(3));
         RecordingListener first = new RecordingListener();
         RecordingListener second = new RecordingListener();
         try (CdcEngine a = CdcEngine.create(shared.replicaName("replica-a").build(), first);
@@ -64,9 +62,7 @@ class StandbyIT {
     @Test
     void aStandbyReplacesAVanishedStreamingLeaderAtOnceAndWaitsForOneStillStarting(TestDatabase db) throws Exception {
         TestConfigs.createTransactions(db);
-        CdcConfig.Builder shared = TestConfigs.transactions(db).name("vanishing").standby(true)
-                .offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password()))
-                .standbyPollInterval(Duration.ofMillis(200)).leaseTimeout(Duration.ofSeconds(60));
+        CdcConfig.Builder shared = replicas(db, "vanishing", Duration.ofMillis(200), Duration.ofSeconds(60));
         RecordingListener first = new RecordingListener();
         try (CdcEngine a = CdcEngine.create(shared.replicaName("replica-a").build(), first)) {
             a.start();
@@ -124,9 +120,7 @@ class StandbyIT {
     @Test
     void aStandbyReplacesALeaderWhoseSessionIsGoneAtItsNextPoll(TestDatabase db) throws Exception {
         TestConfigs.createTransactions(db);
-        CdcConfig.Builder shared = TestConfigs.transactions(db).name("present").standby(true)
-                .offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password()))
-                .standbyPollInterval(Duration.ofMillis(500)).leaseTimeout(Duration.ofSeconds(60));
+        CdcConfig.Builder shared = replicas(db, "present", Duration.ofMillis(500), Duration.ofSeconds(60));
         try (CdcEngine a = CdcEngine.create(shared.replicaName("replica-a").build(), new RecordingListener())) {
             a.start();
             await().atMost(WAIT).until(() -> a.state() == CdcEngine.State.RUNNING);
@@ -158,5 +152,11 @@ class StandbyIT {
                 assertThat(second.events().get(0).after().getString("transaction_id")).isEqualTo("after-takeover");
             }
         }
+    }
+
+    /** Replicas of engine {@code name} in standby mode, offsets in the test database; each test names its replicas. */
+    private static CdcConfig.Builder replicas(TestDatabase db, String name, Duration poll, Duration lease) {
+        return TestConfigs.transactions(db).name(name).standby(true).offsetStore(OffsetStore.jdbc(db.jdbcUrl(), db.user(), db.password()))
+                .standbyPollInterval(poll).leaseTimeout(lease);
     }
 }

@@ -136,16 +136,7 @@ public final class Leadership {
             ps.setBytes(2, SafeFileOffsetStore.encode(java.util.Map.of()));
             ps.executeUpdate();
         }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
-                + " lease_until = now() + ? * interval '1 millisecond', streaming = false,"
-                + " presence_pid = NULL, presence_start = NULL WHERE engine = ? AND (holder IS NULL OR lease_until IS NULL OR lease_until <= now()) RETURNING epoch")) {
-            ps.setString(1, holder);
-            ps.setLong(2, leaseTimeout.toMillis());
-            ps.setString(3, engine);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
-            }
-        }
+        return take(c, "holder IS NULL OR lease_until IS NULL OR lease_until <= now()", null);
     }
 
     /**
@@ -156,13 +147,21 @@ public final class Leadership {
      * @return the new epoch, or empty when the epoch moved on since {@code seenEpoch}
      */
     public Optional<Long> takeOver(Connection c, long seenEpoch) throws SQLException {
+        return take(c, "epoch = ?", seenEpoch);
+    }
+
+    /** Takes the lease for this replica with the next epoch where {@code condition} holds (its parameter {@code seenEpoch}). */
+    private Optional<Long> take(Connection c, String condition, Long seenEpoch) throws SQLException {
+        // condition is one of this class's two constants: no caller's value is formatted into the SQL.
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET epoch = epoch + 1, holder = ?,"
-                + " lease_until = now() + ? * interval '1 millisecond', streaming = false,"
-                + " presence_pid = NULL, presence_start = NULL WHERE engine = ? AND epoch = ? RETURNING epoch")) {
+                + " lease_until = now() + ? * interval '1 millisecond', streaming = false, presence_pid = NULL, presence_start = NULL"
+                + " WHERE engine = ? AND (" + condition + ") RETURNING epoch")) {
             ps.setString(1, holder);
             ps.setLong(2, leaseTimeout.toMillis());
             ps.setString(3, engine);
-            ps.setLong(4, seenEpoch);
+            if (seenEpoch != null) {
+                ps.setLong(4, seenEpoch);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
             }

@@ -61,9 +61,7 @@ class StandbyFailoverIT {
             // Streaming, not only leading: changes written before the slot exists are not this test's (snapshot none).
             waitFor(() -> leader(db) != null && slotActive(db), Duration.ofSeconds(60));
             for (int j = 0; j < replicas.size(); j++) {
-                ChildJvm r = replicas.get(j);
-                String standsBy = "stands by as " + names.get(j);
-                waitFor(() -> r.errLinesSoFar().stream().anyMatch(l -> l.contains(standsBy)), Duration.ofSeconds(60));
+                awaitStandingBy(replicas.get(j), names.get(j));
             }
             writing = CompletableFuture.supplyAsync(() -> writer.run(
                     Workload.builder().mix(70, 20, 10).rate(1_000).rowsPerTransaction(10).seed(42).build()));
@@ -89,8 +87,7 @@ class StandbyFailoverIT {
                 takeovers.add((System.nanoTime() - killedAt) / 1_000_000);
                 // Three engines again: the replacement stands by (its JVM up, its checks made) before the next kill.
                 ChildJvm joined = start(db, env, "r" + next);
-                String standsBy = "stands by as r" + next;
-                waitFor(() -> joined.errLinesSoFar().stream().anyMatch(l -> l.contains(standsBy)), Duration.ofSeconds(60));
+                awaitStandingBy(joined, "r" + next);
                 replicas.add(joined);
                 names.add("r" + next);
                 next++;
@@ -156,14 +153,11 @@ class StandbyFailoverIT {
             Schema.apply(c);
         }
         Map<String, String> env = Map.of("PGPASSWORD", db.password());
-        String[] fast = {"--lease-timeout", "PT3S", "--standby-poll", "PT0.5S"};
-        ChildJvm first = start(db, env, "r0", fast);
-        ChildJvm second = null;
+        List<ChildJvm> children = new ArrayList<>();
         try {
-            waitFor(() -> "r0".equals(leader(db)) && slotActive(db), Duration.ofSeconds(60));
-            second = start(db, env, "r1", fast);
-            ChildJvm standby = second;
-            Thread.sleep(2_000);
+            leaderAndStandby(db, env, children, "--lease-timeout", "PT3S", "--standby-poll", "PT0.5S");
+            ChildJvm first = children.get(0);
+            ChildJvm standby = children.get(1);
             TransactionGenerator writer = TransactionGenerator.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password()).build();
             writer.run(Workload.builder().mix(100, 0, 0).count(100).rowsPerTransaction(10).seed(1).build());
             waitFor(() -> first.linesSoFar().size() >= 100, Duration.ofSeconds(60));
@@ -192,10 +186,7 @@ class StandbyFailoverIT {
             assertThat(db.queryLong("SELECT epoch FROM pgcdc_offsets WHERE engine = 'ha'")).as("r1 still holds it").isEqualTo(epoch);
             assertThat(leader(db)).isEqualTo("r1");
         } finally {
-            first.process().destroyForcibly();
-            if (second != null) {
-                second.process().destroyForcibly();
-            }
+            children.forEach(c -> c.process().destroyForcibly());
         }
     }
 
@@ -205,15 +196,12 @@ class StandbyFailoverIT {
             Schema.apply(c);
         }
         Map<String, String> env = Map.of("PGPASSWORD", db.password());
-        // A 1 s poll, so that the bar is the "one poll interval plus 1 s"; the release wakes the standby anyway.
-        String[] poll = {"--standby-poll", "PT1S"};
-        ChildJvm first = start(db, env, "r0", poll);
-        ChildJvm second = null;
+        List<ChildJvm> children = new ArrayList<>();
         try {
-            waitFor(() -> "r0".equals(leader(db)) && slotActive(db), Duration.ofSeconds(60));
-            second = start(db, env, "r1", poll);
-            ChildJvm standby = second;
-            waitFor(() -> standby.errLinesSoFar().stream().anyMatch(l -> l.contains("stands by as r1")), Duration.ofSeconds(60));
+            // A 1 s poll, so that the bar is the "one poll interval plus 1 s"; the release wakes the standby anyway.
+            leaderAndStandby(db, env, children, "--standby-poll", "PT1S");
+            ChildJvm first = children.get(0);
+            ChildJvm standby = children.get(1);
             TransactionGenerator writer = TransactionGenerator.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password()).build();
             GeneratorReport before = writer.run(Workload.builder().mix(100, 0, 0).count(50).rowsPerTransaction(10).seed(1).build());
             waitFor(() -> first.linesSoFar().size() >= 50, Duration.ofSeconds(60));
@@ -233,11 +221,22 @@ class StandbyFailoverIT {
             assertThat(before.ids(ChangeKind.INSERT)).hasSize(50);
             assertThat(handoverMillis).as("one poll (1 s) plus 1 s").isLessThanOrEqualTo(2_000L);
         } finally {
-            first.process().destroyForcibly();
-            if (second != null) {
-                second.process().destroyForcibly();
-            }
+            children.forEach(c -> c.process().destroyForcibly());
         }
+    }
+
+    /** Starts r0 and waits until it streams, then r1 until it stands by; both with {@code options}, added to {@code children}. */
+    private static void leaderAndStandby(TestDatabase db, Map<String, String> env, List<ChildJvm> children, String... options) throws Exception {
+        children.add(start(db, env, "r0", options));
+        waitFor(() -> "r0".equals(leader(db)) && slotActive(db), Duration.ofSeconds(60));
+        children.add(start(db, env, "r1", options));
+        awaitStandingBy(children.get(1), "r1");
+    }
+
+    /** Waits until {@code replica} logged that it stands by: its JVM is up and its checks were made. */
+    private static void awaitStandingBy(ChildJvm replica, String name) {
+        String standsBy = "stands by as " + name;
+        waitFor(() -> replica.errLinesSoFar().stream().anyMatch(l -> l.contains(standsBy)), Duration.ofSeconds(60));
     }
 
     private static boolean slotActive(TestDatabase db) {
