@@ -115,12 +115,17 @@ class StandbyIT {
     /**
      * A leader's process that dies (kill -9) takes its session in the captured database with it: a standby that finds
      * the slot inactive and that session gone takes over at its next poll, even from a leader that never streamed
-     * (killed while starting); while the session lives, the leader keeps the engine.
+     * (killed while starting); while the session lives, the leader keeps the engine. Offsets through a DataSource.
      */
     @Test
     void aStandbyReplacesALeaderWhoseSessionIsGoneAtItsNextPoll(TestDatabase db) throws Exception {
         TestConfigs.createTransactions(db);
-        CdcConfig.Builder shared = replicas(db, "present", Duration.ofMillis(500), Duration.ofSeconds(60));
+        // Offsets through a DataSource, as an application's pool gives them.
+        org.postgresql.ds.PGSimpleDataSource offsets = new org.postgresql.ds.PGSimpleDataSource();
+        offsets.setURL(db.jdbcUrl());
+        offsets.setUser(db.user());
+        offsets.setPassword(db.password());
+        CdcConfig.Builder shared = replicas(db, "present", Duration.ofMillis(500), Duration.ofSeconds(60)).offsetStore(OffsetStore.jdbc(offsets));
         try (CdcEngine a = CdcEngine.create(shared.replicaName("replica-a").build(), new RecordingListener())) {
             a.start();
             await().atMost(WAIT).until(() -> a.state() == CdcEngine.State.RUNNING);
