@@ -238,7 +238,9 @@ public final class Standby {
                         JdbcOffsetStore.lead(config.name(), new JdbcOffsetStore.Lease(leadership, epoch));
                         LOG.info("engine '{}': {} leads, epoch {}", config.name(), config.replicaName(), epoch);
                         unlisten(listening, offsets);
-                        // This replica's presence for the others: kept open while it leads.
+                        // This replica's presence for the others: kept open while it leads, and exempt from a server's
+                        // idle_session_timeout (PostgreSQL 14+), which would otherwise end it and make it look dead.
+                        keepIdleSessionOpen(captured);
                         leadership.recordPresence(offsets, epoch, Leadership.session(captured));
                         presence = captured;
                         captured = null;
@@ -255,6 +257,14 @@ public final class Standby {
             }
         }
         return false;
+    }
+
+    private static void keepIdleSessionOpen(Connection c) {
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000");
+        } catch (SQLException e) {
+            LOG.debug("could not exempt the presence session from idle_session_timeout: {}", e.getMessage());
+        }
     }
 
     private static void closeQuietly(Connection c) {
