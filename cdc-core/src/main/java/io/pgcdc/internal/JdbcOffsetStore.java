@@ -93,13 +93,8 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
         super.start();
         try {
             Connection c = connect();
-            try (Statement s = c.createStatement()) {
-                // The table name matched TABLE_NAME: it cannot carry SQL.
-                s.execute("CREATE TABLE IF NOT EXISTS " + table
-                        + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
-                if (!c.getAutoCommit()) {
-                    c.commit();
-                }
+            try {
+                createTable(c, table);
                 data = read(c, table, engine);
             } finally {
                 if (dataSource != null) {
@@ -112,6 +107,24 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
             throw new ConnectException("cannot read offsets from table " + table + ": " + e.getMessage(), e);
         } catch (SafeFileOffsetStore.CorruptOffsetsException e) {
             throw new ConnectException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Creates the offset table when missing, and commits unless in autocommit. The one place its shape is written;
+     * the lease columns are {@link Leadership#prepare}'s.
+     */
+    static void createTable(Connection c, String table) throws SQLException {
+        if (!TABLE_NAME.matcher(table).matches()) {
+            throw new IllegalArgumentException("not a plain table name: " + table);
+        }
+        try (Statement s = c.createStatement()) {
+            // The table name matched TABLE_NAME: it cannot carry SQL.
+            s.execute("CREATE TABLE IF NOT EXISTS " + table
+                    + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+        }
+        if (!c.getAutoCommit()) {
+            c.commit();
         }
     }
 
@@ -163,26 +176,27 @@ public final class JdbcOffsetStore extends MemoryOffsetBackingStore {
 
     private void upsert(Connection c) throws SQLException {
         if (standby) {
-            Lease lease = LEASES.get(engine);
-            if (lease == null) {
-                throw new ConnectException("engine '" + engine + "' holds no lease: it may not store offsets");
-            }
-            if (!lease.leadership().storeOffsets(c, lease.epoch(), SafeFileOffsetStore.encode(data))) {
-                String to = lease.leadership().read(c).map(l -> l.holder() + " (epoch " + l.epoch() + ")").orElse("another replica");
-                if (!c.getAutoCommit()) {
-                    c.rollback();
-                }
-                throw new LeadershipLostException("engine '" + engine + "' lost its leadership to " + to
-                        + ": it stores no offsets and delivers nothing more");
-            }
-            if (!c.getAutoCommit()) {
-                c.commit();
-            }
-            return;
+            upsertUnderLease(c);
+        } else {
+            upsert(c, table, engine, data);
         }
-        upsert(c, table, engine, data);
         if (!c.getAutoCommit()) {
             c.commit();
+        }
+    }
+
+    /** Writes the offsets only while the lease this engine registered ({@link #lead}) is the current one. */
+    private void upsertUnderLease(Connection c) throws SQLException {
+        Lease lease = LEASES.get(engine);
+        if (lease == null) {
+            throw new ConnectException("engine '" + engine + "' holds no lease: it may not store offsets");
+        }
+        if (!lease.leadership().storeOffsets(c, lease.epoch(), SafeFileOffsetStore.encode(data))) {
+            String lost = lease.leadership().lostTo(c);
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+            throw new LeadershipLostException(lost);
         }
     }
 

@@ -98,10 +98,9 @@ public final class Leadership {
                 }
             }
         }
+        JdbcOffsetStore.createTable(c, table);
         try (Statement s = c.createStatement()) {
             // The table name matched TABLE_NAME: it cannot carry SQL.
-            s.execute("CREATE TABLE IF NOT EXISTS " + table
-                    + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
             s.execute("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0,"
                     + " ADD COLUMN IF NOT EXISTS holder text, ADD COLUMN IF NOT EXISTS lease_until timestamptz,"
                     + " ADD COLUMN IF NOT EXISTS streaming boolean NOT NULL DEFAULT false,"
@@ -168,6 +167,15 @@ public final class Leadership {
         }
     }
 
+    /**
+     * What a replica that lost the engine says: to whom (as the row names it now), and that it stops storing and
+     * delivering. Shared by a refused renewal and a refused offset write.
+     */
+    String lostTo(Connection c) throws SQLException {
+        String to = read(c).map(s -> s.holder() + " (epoch " + s.epoch() + ")").orElse("another replica");
+        return "engine '" + engine + "' lost its leadership to " + to + ": it stores no offsets and delivers nothing more";
+    }
+
     /** Extends the lease of {@code epoch}; {@code false} when the epoch moved on (another replica took over). */
     public boolean renew(Connection c, long epoch) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET lease_until = now() + ? * interval '1 millisecond'"
@@ -205,7 +213,7 @@ public final class Leadership {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET presence_pid = ?, presence_start = ?"
                 + " WHERE engine = ? AND epoch = ? AND holder = ?")) {
             ps.setInt(1, presence.pid());
-            ps.setObject(2, presence.started() == null ? null : java.time.OffsetDateTime.ofInstant(presence.started(), java.time.ZoneOffset.UTC));
+            ps.setObject(2, timestamptz(presence.started()));
             ps.setString(3, engine);
             ps.setLong(4, epoch);
             ps.setString(5, holder);
@@ -227,8 +235,7 @@ public final class Leadership {
         // backend_start is null for another role's sessions without pg_read_all_stats: then the pid alone decides.
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?"
                 + " AND (backend_start IS NULL OR ?::timestamptz IS NULL OR backend_start = ?::timestamptz)")) {
-            java.time.OffsetDateTime started = session.started() == null ? null
-                    : java.time.OffsetDateTime.ofInstant(session.started(), java.time.ZoneOffset.UTC);
+            java.time.OffsetDateTime started = timestamptz(session.started());
             ps.setInt(1, session.pid());
             ps.setObject(2, started);
             ps.setObject(3, started);
@@ -274,6 +281,10 @@ public final class Leadership {
             ps.setLong(3, epoch);
             return ps.executeUpdate() == 1;
         }
+    }
+
+    private static java.time.OffsetDateTime timestamptz(Instant instant) {
+        return instant == null ? null : java.time.OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC);
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

@@ -73,24 +73,22 @@ public final class Preflight {
      * @throws CdcException naming the first problem found and its fix
      */
     public static void checkStandby(CdcConfig config) {
-        Preflight p = new Preflight(config, OptionalLong.empty());
-        try (Connection c = p.connect()) {
-            p.checkWalLevel(c);
-            p.checkRole(c);
-            p.checkTables(c);
-            p.checkPublication(c);
-        } catch (SQLException e) {
-            throw new CdcException(reasonOf(e), "checking PostgreSQL at " + p.where() + " failed: " + e.getMessage(), e);
-        }
+        new Preflight(config, OptionalLong.empty()).run(false);
     }
 
     private void run() {
+        run(true);
+    }
+
+    private void run(boolean slot) {
         try (Connection c = connect()) {
             checkWalLevel(c);
             checkRole(c);
             checkTables(c);
             checkPublication(c);
-            checkSlot(c);
+            if (slot) {
+                checkSlot(c);
+            }
         } catch (SQLException e) {
             throw new CdcException(reasonOf(e), "checking PostgreSQL at " + where() + " failed: " + e.getMessage(), e);
         }

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -140,7 +139,7 @@ public final class SnapshotOffsets {
             if (store instanceof OffsetStore.JdbcStore) {
                 OffsetStore.JdbcStore jdbc = (OffsetStore.JdbcStore) store;
                 try (Connection c = JdbcOffsetStore.connect(jdbc)) {
-                    createTable(c, jdbc.table());
+                    JdbcOffsetStore.createTable(c, jdbc.table());
                     return JdbcOffsetStore.read(c, jdbc.table(), config.name());
                 }
             }
@@ -163,7 +162,7 @@ public final class SnapshotOffsets {
             } else if (store instanceof OffsetStore.JdbcStore) {
                 OffsetStore.JdbcStore jdbc = (OffsetStore.JdbcStore) store;
                 try (Connection c = JdbcOffsetStore.connect(jdbc)) {
-                    createTable(c, jdbc.table());
+                    JdbcOffsetStore.createTable(c, jdbc.table());
                     boolean auto = c.getAutoCommit();
                     c.setAutoCommit(false);
                     try {
@@ -191,20 +190,6 @@ public final class SnapshotOffsets {
             throw new CdcException(FailureReason.CONFIGURATION, "cannot store offsets in " + store + ": " + e, e);
         } catch (SQLException e) {
             throw new CdcException(Preflight.reasonOf(e), "cannot store offsets in " + store + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void createTable(Connection c, String table) throws SQLException {
-        if (!JdbcOffsetStore.TABLE_NAME.matcher(table).matches()) {
-            throw new IllegalArgumentException("not a plain table name: " + table);
-        }
-        try (Statement s = c.createStatement()) {
-            // The table name matched TABLE_NAME: it cannot carry SQL.
-            s.execute("CREATE TABLE IF NOT EXISTS " + table
-                    + " (engine text PRIMARY KEY, offsets bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
-        }
-        if (!c.getAutoCommit()) {
-            c.commit();
         }
     }
 
