@@ -36,6 +36,8 @@ public final class Standby {
      */
     private static final long STREAM_GONE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
+    private static final long NOT_SEEN = Long.MIN_VALUE;
+
     private final CdcConfig config;
     private final Leadership leadership;
     private final Runnable onAcquired;
@@ -83,13 +85,11 @@ public final class Standby {
     public void check(java.util.Properties properties) {
         Preflight.checkStandby(config);
         ConnectorValidation.check(properties);
-        OffsetStore.JdbcStore store = (OffsetStore.JdbcStore) config.offsetStore();
-        try (Connection c = JdbcOffsetStore.connect(store)) {
-            c.setAutoCommit(true);
+        try (Connection c = offsetsConnection()) {
             leadership.prepare(c);
         } catch (SQLException e) {
             throw new io.pgcdc.CdcException(Preflight.reasonOf(e), "engine '" + config.name() + "' cannot use its offsets database ("
-                    + store + ") to stand by: " + e.getMessage(), e);
+                    + config.offsetStore() + ") to stand by: " + e.getMessage(), e);
         }
     }
 
@@ -123,19 +123,13 @@ public final class Standby {
         if (held < 0 || markedStreaming == held) {
             return;
         }
-        try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
-            c.setAutoCommit(true);
+        try (Connection c = offsetsConnection()) {
             if (leadership.markStreaming(c, held)) {
                 markedStreaming = held;
             }
         } catch (SQLException e) {
             LOG.debug("engine '{}': could not record its stream as up ({}); trying again at the next check", config.name(), e.getMessage());
         }
-    }
-
-    /** Whether this replica holds the engine now. */
-    public boolean leading() {
-        return epoch >= 0;
     }
 
     /** Stops waiting or renewing, and gives a held lease up at once, so that a standby takes over within its poll. */
@@ -157,8 +151,7 @@ public final class Standby {
         closeQuietly(presence);
         presence = null;
         if (held >= 0) {
-            try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
-                c.setAutoCommit(true);
+            try (Connection c = offsetsConnection()) {
                 leadership.release(c, held);
             } catch (SQLException e) {
                 LOG.warn("engine '{}': could not release its lease ({}); a standby takes over when it expires", config.name(), e.getMessage());
@@ -181,16 +174,15 @@ public final class Standby {
 
     /** Polls until this replica holds the lease; false when stopped first. */
     private boolean acquire() throws InterruptedException {
-        int inactivePolls = 0;
-        long inactiveSince = 0;
+        // When this standby first saw the slot inactive after that leader's stream ran; NOT_SEEN while it was not.
+        long inactiveSince = NOT_SEEN;
         // The epoch under which the slot was last seen active: a leader still starting (no slot, or not streaming yet)
         // has not lost its stream, so only a stream seen running and then gone counts.
         long streamingEpoch = -1;
         while (!stopping) {
             Connection captured = null;
-            try (Connection offsets = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
+            try (Connection offsets = offsetsConnection()) {
                 captured = Preflight.openConnection(config);
-                offsets.setAutoCommit(true);
                 leadership.prepare(offsets);
                 PGConnection listening = listen(offsets);
                 while (!stopping) {
@@ -199,13 +191,14 @@ public final class Standby {
                     long leaseEpoch = lease.map(Leadership.State::epoch).orElse(-1L);
                     if (slot.active) {
                         streamingEpoch = leaseEpoch;
-                        inactivePolls = 0;
+                        inactiveSince = NOT_SEEN;
                     } else {
                         // Seen streaming by this standby, or reported streaming by the leader itself (a kill less than
                         // a poll after it began streaming leaves no standby that saw it).
                         boolean wasStreaming = streamingEpoch == leaseEpoch || lease.map(Leadership.State::streaming).orElse(false);
-                        inactivePolls = wasStreaming ? inactivePolls + 1 : 0;
-                        if (inactivePolls == 1) {
+                        if (!wasStreaming) {
+                            inactiveSince = NOT_SEEN;
+                        } else if (inactiveSince == NOT_SEEN) {
                             inactiveSince = System.nanoTime();
                         }
                     }
@@ -228,7 +221,8 @@ public final class Standby {
                         LOG.warn("engine '{}': {} holds the lease but its stream and its session are gone; taking over", config.name(),
                                 lease.get().holder());
                         won = leadership.takeOver(offsets, lease.get().epoch());
-                    } else if (inactivePolls >= 2 && System.nanoTime() - inactiveSince >= STREAM_GONE_NANOS) {
+                    } else if (inactiveSince != NOT_SEEN && System.nanoTime() - inactiveSince >= STREAM_GONE_NANOS) {
+                        // Seen inactive on two polls at least STREAM_GONE apart (the first poll's elapsed time is 0).
                         LOG.warn("engine '{}': {} holds the lease but its stream is gone; taking over", config.name(), lease.get().holder());
                         won = leadership.takeOver(offsets, lease.get().epoch());
                     }
@@ -257,6 +251,18 @@ public final class Standby {
             }
         }
         return false;
+    }
+
+    /** A connection to the offsets database in autocommit, as every lease statement runs; the caller closes it. */
+    private Connection offsetsConnection() throws SQLException {
+        Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore());
+        try {
+            c.setAutoCommit(true);
+            return c;
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw e;
+        }
     }
 
     private static void keepIdleSessionOpen(Connection c) {
@@ -351,11 +357,9 @@ public final class Standby {
         if (epoch != held) {
             return false;
         }
-        try (Connection c = JdbcOffsetStore.connect((OffsetStore.JdbcStore) config.offsetStore())) {
-            c.setAutoCommit(true);
+        try (Connection c = offsetsConnection()) {
             if (!leadership.renew(c, held)) {
-                String to = leadership.read(c).map(s -> s.holder() + " (epoch " + s.epoch() + ")").orElse("another replica");
-                lost("engine '" + config.name() + "' lost its leadership to " + to + ": it stores no offsets and delivers nothing more");
+                lost(leadership.lostTo(c));
                 return false;
             }
             renewedAt = System.nanoTime();
