@@ -96,7 +96,7 @@ final class RowType {
             placeholderColumns[i] = connectType == Schema.Type.STRING || connectType == Schema.Type.BYTES || connectType == Schema.Type.ARRAY
                     || connectType == Schema.Type.MAP;
             kinds[i] = kindOf(f.schema());
-            if (f.schema().type() == Schema.Type.ARRAY) {
+            if (connectType == Schema.Type.ARRAY) {
                 if (elementKinds == null) {
                     elementKinds = new Kind[fields.size()];
                 }

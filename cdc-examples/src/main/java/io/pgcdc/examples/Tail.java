@@ -69,11 +69,11 @@ public final class Tail implements Callable<Integer> {
     boolean standby;
 
     @Option(names = "--lease-timeout", paramLabel = "DURATION", description = "with --standby: how long a stalled leader keeps the"
-            + " engine, ISO-8601 (default: PT10S)")
+            + " engine, ISO-8601 (default: ${DEFAULT-VALUE})")
     Duration leaseTimeout = CdcConfig.DEFAULT_LEASE_TIMEOUT;
 
     @Option(names = "--standby-poll", paramLabel = "DURATION", description = "with --standby: how often a standby checks, ISO-8601"
-            + " (default: PT1S)")
+            + " (default: ${DEFAULT-VALUE})")
     Duration standbyPoll = CdcConfig.DEFAULT_STANDBY_POLL_INTERVAL;
 
     @Option(names = "--replica", description = "with --standby: this replica's name (default: $HOSTNAME-<pid>)")
